@@ -1,0 +1,46 @@
+"""replylint: lint customer-service replies before they go out."""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from .errors import InputError, PolicyError, PolicyIssue, ReplylintError, UsageError
+from .linter import ContextLike, Linter, PolicySpec
+from .model import Context, Decision, Edit, Report, Severity, Violation
+from .policy import Policy, load_policy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "check", "check_many", "load_policy", "Linter", "Policy", "Report", "Violation", "Context",
+    "Decision", "Edit", "Severity", "ReplylintError", "PolicyError", "PolicyIssue", "InputError",
+    "UsageError", "__version__",
+]
+
+
+def check(text: str, policy: PolicySpec = None, *, context: ContextLike = None) -> Report:
+    """Check one reply against a policy (default: the built-in `pack:default`).
+
+    For many replies build a `Linter` once: this function compiles the policy on every call
+    unless given an already compiled `Policy`.
+    """
+    return _linter(policy).check(text, context)
+
+
+def check_many(items: Iterable[str | tuple[str, ContextLike]],
+               policy: PolicySpec = None) -> Iterator[Report]:
+    """Check many replies with one compiled policy; yields reports in input order."""
+    return _linter(policy).check_many(items)
+
+
+_DEFAULT: dict[str, Linter] = {}
+
+
+def _linter(policy: PolicySpec) -> Linter:
+    if policy is None:
+        # The shipped default never changes while the process runs: compile it once.
+        linter = _DEFAULT.get("default")
+        if linter is None:
+            linter = _DEFAULT.setdefault("default", Linter.from_policy(None))
+        return linter
+    return Linter.from_policy(policy)

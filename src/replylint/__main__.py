@@ -1,0 +1,5 @@
+"""`python -m replylint` is the `replylint` command."""
+
+from .cli import main
+
+raise SystemExit(main())

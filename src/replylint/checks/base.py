@@ -1,0 +1,61 @@
+"""What every rule type shares: the hit it reports and the context it is compiled in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Protocol
+
+from ..draft import Draft
+from ..model import Edit, Severity
+from ..options import OptionPath
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A match found by a check, in ORIGINAL text offsets; the linter turns it into a Violation.
+
+    `values` fill message placeholders besides `{match}`; `sub_id` is appended to the rule id
+    (`trading-advice` + `price-target`); `severity`/`message` override the rule's for this hit.
+    """
+
+    start: int
+    end: int
+    values: Mapping[str, str] = field(default_factory=dict)
+    suggestions: tuple[str, ...] = ()
+    fix: tuple[Edit, ...] | None = None
+    sub_id: str | None = None
+    severity: Severity | None = None
+    message: str | None = None
+    redact: bool = False
+
+
+class Check(Protocol):
+    """A compiled rule: a pure function of the draft. Must not mutate itself while checking."""
+
+    def find(self, draft: Draft) -> Iterable[Hit]: ...
+
+
+@dataclass
+class CompileContext:
+    """Handed to a rule type's `compile`: policy settings and a way to report option errors.
+
+    `error(path, message)` records a problem at a path inside the rule's options (e.g.
+    `("patterns", 2)`), which the policy loader turns into file:line:column.
+    """
+
+    rule_id: str
+    settings: Mapping[str, Any]
+    report: Callable[[OptionPath, str, str | None], None]
+
+    def error(self, path: OptionPath, message: str, hint: str | None = None) -> None:
+        self.report(path, message, hint)
+
+
+@dataclass(frozen=True)
+class RuleType:
+    """One row of the registry table: a rule type's name, options, compiler and one-line summary."""
+
+    name: str
+    options: type
+    compile: Callable[[Any, CompileContext], Check | None]
+    summary: str

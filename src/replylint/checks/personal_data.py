@@ -1,0 +1,17 @@
+"""PLACEHOLDER: being written by a helper; replaced before anything lands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..options import option
+
+
+@dataclass(frozen=True)
+class PersonalDataOptions:
+    placeholder: str = option("", doc="placeholder")
+
+
+def compile_personal_data(opts: Any, ctx: Any) -> Any:
+    raise NotImplementedError("personal_data")

@@ -1,0 +1,171 @@
+"""Parse a draft once, run every rule on it, and build the frozen report."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+import regex
+
+from .checks.base import Hit
+from .draft import Draft
+from .model import Context, Decision, Report, Severity, Violation
+from .policy import Policy, Rule, id_matches, load_policy
+
+PolicySpec = Policy | str | Path | Mapping[str, Any] | None
+ContextLike = Context | Mapping[str, Any] | None
+
+
+class _Values(dict[str, str]):
+    """Placeholder values for messages: a missing one renders as nothing, never as a KeyError."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+_FORMATTER = string.Formatter()
+_TIDY = [(regex.compile(r"[ \t]+([,.!?;:])"), r"\1"), (regex.compile(r",([.!?])"), r"\1"),
+         (regex.compile(r"[ \t]{2,}"), " ")]
+
+
+def render(template: str, values: Mapping[str, str]) -> str:
+    """Fill `{placeholders}`; drop missing ones and the stray punctuation they leave behind."""
+    try:
+        out = _FORMATTER.vformat(template, (), _Values(values))
+    except (ValueError, IndexError, AttributeError):
+        return template
+    if any(not values.get(n) for _, n, _, _ in _FORMATTER.parse(template) if n):
+        for pattern, repl in _TIDY:
+            out = pattern.sub(repl, out)
+        out = out.strip()
+    return out
+
+
+def as_context(context: ContextLike) -> Context:
+    if context is None or isinstance(context, Context):
+        return context or Context()
+    return Context.from_mapping(context)
+
+
+@dataclass(frozen=True)
+class Linter:
+    """A compiled policy ready to check replies. Immutable: share one across threads."""
+
+    policy: Policy
+    redact: bool = True
+
+    @classmethod
+    def from_policy(cls, policy: PolicySpec = None, *, select: Iterable[str] | None = None,
+                    ignore: Iterable[str] | None = None, redact: bool = True) -> "Linter":
+        compiled = load_policy(policy)
+        if select or ignore:
+            compiled = compiled.select(select, ignore)
+        return cls(compiled, redact)
+
+    def check(self, text: str, context: ContextLike = None) -> Report:
+        """Check one reply and return its report (never raises for any text)."""
+        ctx = as_context(context)
+        draft = Draft(text, ctx)
+        violations: list[Violation] = []
+        suppressed: list[str] = []
+        for rule in self.policy.rules:
+            if not rule.applies(ctx):
+                continue
+            if rule.suppressible and any(id_matches(rule.id, d) for d in ctx.disable):
+                suppressed.append(rule.id)
+                continue
+            violations.extend(self._violations(rule, draft))
+        violations.sort(key=lambda v: (v.start, v.end, v.rule))
+        return Report(decision=decide(violations), violations=tuple(violations),
+                      policy=self.policy.name, policy_hash=self.policy.hash,
+                      suppressed=tuple(suppressed))
+
+    def check_many(self, items: Iterable[str | tuple[str, ContextLike]]) -> Iterator[Report]:
+        """Check replies lazily, in order; each item is a text or a (text, context) pair."""
+        for item in items:
+            if isinstance(item, str):
+                yield self.check(item)
+            else:
+                text, context = item
+                yield self.check(text, context)
+
+    def _violations(self, rule: Rule, draft: Draft) -> list[Violation]:
+        hits = _dedupe(list(rule.check.find(draft)))
+        out: list[Violation] = []
+        for hit in hits:
+            out.append(self._violation(rule, draft, hit))
+        return out
+
+    def _violation(self, rule: Rule, draft: Draft, hit: Hit) -> Violation:
+        text = draft.text
+        matched = text[hit.start:hit.end]
+        shown = redact(matched) if (hit.redact and self.redact) else matched
+        values = {"rule": rule.id, **_context_values(draft.context), **hit.values,
+                  "match": shown}
+        message = render(hit.message or rule.message, values)
+        suggestions = tuple(dict.fromkeys(
+            s for s in (render(t, values) for t in (*hit.suggestions, *rule.suggestions)) if s))
+        line, column = draft.lines.position(hit.start)
+        if hit.end > hit.start:
+            end_line, end_col = draft.lines.position(hit.end - 1)
+            end_col += 1
+        else:
+            end_line, end_col = line, column
+        rule_id = f"{rule.id}.{hit.sub_id}" if hit.sub_id else rule.id
+        return Violation(rule=rule_id, severity=hit.severity or rule.severity, message=message,
+                         start=hit.start, end=hit.end, line=line, column=column,
+                         end_line=end_line, end_column=end_col, matched=shown,
+                         suggestions=suggestions, fix=hit.fix, why=rule.why)
+
+
+def _context_values(ctx: Context) -> dict[str, str]:
+    out = {k: v for k, v in ctx.extra}
+    for name in ("channel", "agent", "customer"):
+        value = ctx.get(name)
+        if value:
+            out[name] = value
+    return out
+
+
+def _dedupe(hits: list[Hit]) -> list[Hit]:
+    """Keep one hit per overlapping cluster of one rule: the earliest, then the longest."""
+    if len(hits) < 2:
+        return hits
+    hits.sort(key=lambda h: (h.start, -(h.end - h.start)))
+    kept: list[Hit] = []
+    for hit in hits:
+        if kept and hit.start < kept[-1].end and hit.end > kept[-1].start:
+            continue
+        if kept and hit.start == hit.end == kept[-1].start == kept[-1].end:
+            continue
+        kept.append(hit)
+    return kept
+
+
+def redact(value: str) -> str:
+    """Hide personal data in reports: keep the last 4 characters of letters/digits."""
+    keep = 4 if sum(ch.isalnum() for ch in value) > 8 else 0
+    out: list[str] = []
+    remaining = keep
+    for ch in reversed(value):
+        if ch.isalnum():
+            if remaining > 0:
+                out.append(ch)
+                remaining -= 1
+            else:
+                out.append("*")
+        else:
+            out.append(ch)
+    return "".join(reversed(out))
+
+
+def decide(violations: Iterable[Violation]) -> Decision:
+    """block on any error, warn on any warning, else allow (info never changes the verdict)."""
+    worst = max((v.severity.rank for v in violations), default=0)
+    if worst >= Severity.ERROR.rank:
+        return Decision.BLOCK
+    if worst >= Severity.WARNING.rank:
+        return Decision.WARN
+    return Decision.ALLOW

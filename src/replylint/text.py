@@ -1,0 +1,149 @@
+"""Text views of a reply, each with an offset map back to the original characters.
+
+Rules match on normalised text (NFKC, case-folded, invisible controls removed, look-alike letters
+mapped to Latin) but must report spans in the text the user gave. Every normalised view therefore
+keeps, for each of its characters, the original span it came from.
+"""
+
+from __future__ import annotations
+
+import bisect
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import regex
+
+# Invisible characters that change nothing a reader sees but split words for a naive matcher:
+# zero-width space/joiners, word joiner, BOM, soft hyphen, bidi embeddings/overrides/isolates.
+INVISIBLE = frozenset(
+    "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+_INVISIBLE_RE = regex.compile("[" + "".join(sorted(INVISIBLE)) + "]")
+
+# Letters that look like Latin ones (after NFKC and case folding, so lower case only).
+# Cyrillic and Greek look-alikes, plus typographic quotes and dashes folded to ASCII.
+HOMOGLYPHS: dict[str, str] = {
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+    "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d",
+    "ӏ": "l", "һ": "h", "ԛ": "q", "ԝ": "w", "ү": "y", "ɡ": "g",
+    # Greek
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ϲ": "c", "ς": "s",
+    # Latin look-alikes outside ASCII
+    "ı": "i", "ɑ": "a", "ɩ": "i", "ʏ": "y",
+    # punctuation
+    "\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'",
+    "\u201c": '"', "\u201d": '"', "\u201f": '"', "\u2033": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+}
+_HOMOGLYPH_TABLE = str.maketrans(HOMOGLYPHS)
+_GRAPHEME = regex.compile(r"\X")
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """A normalised view of a text and, per character, the original span it stands for.
+
+    `starts[i]`/`ends[i]` are the original offsets of normalised character `i`. When the view is
+    a plain 1:1 image of the original (the common, ASCII case) both are None and offsets are equal.
+    """
+
+    text: str
+    starts: tuple[int, ...] | None = None
+    ends: tuple[int, ...] | None = None
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span of the normalised text back to the original text."""
+        if self.starts is None or self.ends is None:
+            return start, end
+        if end <= start:
+            pos = self.starts[start] if start < len(self.starts) else (
+                self.ends[-1] if self.ends else 0)
+            return pos, pos
+        return self.starts[start], self.ends[end - 1]
+
+
+def normalize(text: str) -> Normalized:
+    """NFKC, case folding, invisible controls removed, homoglyphs mapped; offsets kept."""
+    if (
+        not _INVISIBLE_RE.search(text)
+        and unicodedata.is_normalized("NFKC", text)
+    ):
+        folded = text.casefold()
+        if len(folded) == len(text):
+            # Case folding never shrinks a character, so equal length means 1:1 everywhere.
+            return Normalized(folded.translate(_HOMOGLYPH_TABLE))
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for m in _GRAPHEME.finditer(text):
+        cluster = m.group()
+        s, e = m.span()
+        piece = _fold_cluster(cluster)
+        out.append(piece)
+        starts.extend([s] * len(piece))
+        ends.extend([e] * len(piece))
+    return Normalized("".join(out), tuple(starts), tuple(ends))
+
+
+@lru_cache(maxsize=4096)
+def _fold_cluster(cluster: str) -> str:
+    stripped = "".join(ch for ch in cluster if ch not in INVISIBLE)
+    return unicodedata.normalize("NFKC", stripped).casefold().translate(_HOMOGLYPH_TABLE)
+
+
+class LineIndex:
+    """Turns 0-based character offsets into 1-based line and column numbers.
+
+    Line breaks are LF, CRLF and lone CR, so a CRLF draft reports the same lines as its LF twin.
+    """
+
+    __slots__ = ("_starts", "_length")
+
+    def __init__(self, text: str) -> None:
+        starts = [0]
+        i = 0
+        n = len(text)
+        while True:
+            j = _next_break(text, i)
+            if j < 0:
+                break
+            step = 2 if text.startswith("\r\n", j) else 1
+            i = j + step
+            starts.append(i)
+        self._starts = starts
+        self._length = n
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column), both 1-based, of the character at `offset`."""
+        idx = bisect.bisect_right(self._starts, offset) - 1
+        return idx + 1, offset - self._starts[idx] + 1
+
+    def line_span(self, line: int) -> tuple[int, int]:
+        """Start and end offsets (without the line break) of a 1-based line."""
+        start = self._starts[line - 1]
+        end = self._starts[line] if line < len(self._starts) else self._length
+        return start, end
+
+    @property
+    def line_count(self) -> int:
+        return len(self._starts)
+
+
+def _next_break(text: str, start: int) -> int:
+    lf = text.find("\n", start)
+    cr = text.find("\r", start)
+    if lf < 0:
+        return cr
+    if cr < 0:
+        return lf
+    return min(lf, cr)
+
+
+def line_text(text: str, index: LineIndex, line: int) -> str:
+    """The text of a 1-based line without its line break."""
+    start, end = index.line_span(line)
+    return text[start:end].rstrip("\r\n")
