@@ -1,17 +1,444 @@
-"""PLACEHOLDER: being written by a helper; replaced before anything lands."""
+"""`personal-data`: a customer's email, phone number, payment card, IBAN or US SSN in a reply.
+
+Every detector validates the value, not just its shape (phone numbers through `phonenumbers`,
+cards through Luhn and issuer prefixes, IBANs through the mod-97 checksum, SSNs through the SSA
+rules), because brand replies are full of prices, dates, case numbers and the brand's own hotlines,
+and a rule that fires on those gets switched off.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Iterator, Literal, get_args
 
+import phonenumbers
+import regex
+from phonenumbers import Leniency, PhoneNumberMatcher, PhoneNumberType
+
+from ..draft import Draft
 from ..options import option
+from .base import CompileContext, Hit
+
+Kind = Literal["email", "phone", "card", "iban", "ssn"]
+NumberType = Literal["toll-free", "shared-cost", "premium-rate", "uan", "voip", "personal-number"]
+
+KIND_NAMES: dict[str, str] = {
+    "email": "email address", "phone": "phone number", "card": "payment card number",
+    "iban": "IBAN", "ssn": "SSN",
+}
+SUGGESTION = ("Move the conversation to a private channel (DM) and don't repeat the customer's "
+              "{kind} in public.")
+
+_NUMBER_TYPES: dict[str, int] = {
+    "toll-free": PhoneNumberType.TOLL_FREE, "shared-cost": PhoneNumberType.SHARED_COST,
+    "premium-rate": PhoneNumberType.PREMIUM_RATE, "uan": PhoneNumberType.UAN,
+    "voip": PhoneNumberType.VOIP, "personal-number": PhoneNumberType.PERSONAL_NUMBER,
+}
+
+_EMAIL = regex.compile(
+    r"(?<![\w.%+\-@])"
+    r"(?P<local>[\w%+\-]+(?:\.[\w%+\-]+)*)"
+    r"@(?P<domain>(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?\.)+\p{L}{2,24})"
+    r"(?![\p{L}\p{N}_\-@]|\.[\p{L}\p{N}])")
+_EMAIL_FULL = regex.compile(r"[\w%+\-]+(?:\.[\w%+\-]+)*@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}"
+                            r"[\p{L}\p{N}])?\.)+\p{L}{2,24}")
+_DOMAIN = regex.compile(r"(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?\.)+\p{L}{2,24}")
+
+# URLs: digits in a URL path are ids (tweet ids, article numbers), not a customer's number.
+_URL = regex.compile(r"(?i)\b(?:https?://|www\.)\S+|\b(?:[a-z0-9\-]+\.)+[a-z]{2,}/\S*")
+
+# Anything with 7+ digits in a phone-like run; cheap gate before the (slow) phone matcher.
+_PHONE_GATE = regex.compile(r"\d(?:[\s().\-/]{0,3}\d){6,}")
+# A number right after one of these names a case, order, booking... (the brand's reference).
+_REFERENCE_CUE = regex.compile(
+    r"(?i)(?:\b(?:order|case|ticket|ref|reference|tracking|booking|confirmation|invoice|"
+    r"transaction|claim|flight|reservation|serial|model|imei|pnr|incident|request|dpci|sku|upc|"
+    r"item|part|product)"
+    r"(?:\s*(?:no\.?|number|num|id|code))?(?:\s+is)?\s*[:#]?\s*#?\s*|#\s*|@)$")
+
+# Words that introduce the brand's own line ("call us at", "our Bangkok office on", "the branch
+# ph# is"): a number right after them is a business line, not a customer's number.
+_BUSINESS_CUE = regex.compile(
+    r"(?i)\b(?:call(?:ing)?\s+(?:us|our)|give\s+us\s+a\s+(?:call|ring)|"
+    r"(?:contact|reach)\s+(?:us|our)|call\s*cent(?:er|re)s?|contact\s*cent(?:er|re)s?|"
+    r"hotline|help\s*line|help\s*desk|"
+    r"customer\s+(?:service|care|support|relations)|office|branch|location|store|"
+    r"(?:our|their|its)\s+(?:number|line|phone|team)|ph#|phone\s*#|tel|fax|department|desk|"
+    r"reservations|headquarters|lost\s+(?:property|(?:&amp;|&|and)\s+found)|collect\s+call|"
+    r"number\s+you(?:'ll|\s+will)?\s+need|(?:contact(?:ed)?|reach)\s+(?:them|him|her|it))\b")
+_BUSINESS_CALL = regex.compile(r"(?i)\b(?:call|dial|ring|contact)\s*(?:at|on)?\s*:?\s*$")
+_BUSINESS_WINDOW = 40
+
+_DIGIT_RUN = regex.compile(r"\d+(?:[ \-]\d+)*")
+_IBAN = regex.compile(r"(?<![\p{L}\p{N}])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,32}")
+_SSN_SEPARATED = regex.compile(
+    r"(?<![\w\-./])(?P<area>\d{3})(?P<sep>[\- ])(?P<group>\d{2})(?P=sep)(?P<serial>\d{4})"
+    r"(?![\w\-]|[./]\d)")
+_SSN_BARE = regex.compile(
+    r"(?<![\w\-./])(?P<area>\d{3})(?P<group>\d{2})(?P<serial>\d{4})(?![\w\-]|[./]\d)")
+_SSN_CUE = regex.compile(r"(?i)\b(?:ssn|ss#|social\s+security|soc\.?\s*sec\.?)")
+_SSN_CUE_WINDOW = 40
+
+# IBAN lengths per country, from the SWIFT IBAN registry.
+IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27,
+    "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27,
+    "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HN": 28, "HR": 21, "HU": 28,
+    "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
+    "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22,
+    "MK": 19, "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23,
+    "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24,
+    "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
+}
+
+_ANY = frozenset(range(13, 20))
+# Issuer prefixes (inclusive ranges compared on the prefix length) and the lengths they issue.
+CARD_ISSUERS: tuple[tuple[str, str, frozenset[int]], ...] = (
+    ("4", "4", frozenset({13, 16, 19})),             # Visa
+    ("51", "55", frozenset({16})),                   # Mastercard
+    ("2221", "2720", frozenset({16})),               # Mastercard 2-series
+    ("34", "34", frozenset({15})),                   # American Express
+    ("37", "37", frozenset({15})),
+    ("6011", "6011", frozenset(range(16, 20))),      # Discover
+    ("644", "649", frozenset(range(16, 20))),
+    ("65", "65", frozenset(range(16, 20))),
+    ("300", "305", frozenset(range(14, 20))),        # Diners Club
+    ("36", "36", frozenset(range(14, 20))),
+    ("38", "39", frozenset(range(16, 20))),
+    ("3528", "3589", frozenset(range(16, 20))),      # JCB
+    ("62", "62", frozenset(range(16, 20))),          # UnionPay
+    ("2200", "2204", frozenset(range(16, 20))),      # Mir
+    ("50", "50", _ANY),                              # Maestro
+    ("56", "58", _ANY),
+    ("6304", "6304", _ANY),
+    ("6759", "6759", _ANY),
+    ("676", "676", _ANY),
+    ("60", "60", frozenset(range(16, 20))),          # RuPay
+)
 
 
 @dataclass(frozen=True)
 class PersonalDataOptions:
-    placeholder: str = option("", doc="placeholder")
+    detect: list[Kind] = option(list(get_args(Kind)), nonempty=True,
+                                doc="Which kinds of personal data to look for.")
+    allow: list[str] = option(
+        [], doc="The brand's own contacts: emails (compared case-insensitively), phone numbers "
+                "(compared as numbers, so 1-800-769-2560 matches +1 800 769 2560) and IBANs.")
+    allow_domains: list[str] = option(
+        [], doc="Email addresses at these domains (or their subdomains) are the brand's own.")
+    allow_number_types: list[NumberType] = option(
+        ["toll-free", "shared-cost", "uan"],
+        doc="Phone number types that are business lines, never a customer's own number.")
+    regions: list[str] = option(
+        ["US", "GB"], nonempty=True,
+        doc="ISO 3166 region codes tried, in order, for phone numbers written without +.")
+    allow_business_context: bool = option(
+        True, doc="A phone number introduced as the brand's own line ('call us at', 'our call "
+                  "centre', 'the branch', 'office') is not personal data.")
 
 
-def compile_personal_data(opts: Any, ctx: Any) -> Any:
-    raise NotImplementedError("personal_data")
+@dataclass(frozen=True)
+class PersonalDataCheck:
+    kinds: frozenset[str]
+    regions: tuple[str, ...]
+    allowed_emails: frozenset[str]
+    allowed_domains: tuple[str, ...]
+    allowed_numbers: frozenset[str]
+    allowed_types: frozenset[int]
+    business_context: bool
+
+    def find(self, draft: Draft) -> Iterator[Hit]:
+        text = draft.text
+        has_digit = any(ch.isdigit() for ch in text)
+        if not has_digit and "@" not in text:
+            return
+        urls = [m.span() for m in _URL.finditer(text)] if has_digit else []
+        taken: list[tuple[int, int]] = []
+        found: list[tuple[int, int, str]] = []
+
+        def keep(start: int, end: int, kind: str) -> None:
+            if any(s < end and start < e for s, e in taken):
+                return
+            taken.append((start, end))
+            found.append((start, end, kind))
+
+        if "email" in self.kinds and "@" in text:
+            for start, end in self._emails(text):
+                keep(start, end, "email")
+        if has_digit:
+            if "iban" in self.kinds:
+                for start, end in self._ibans(text, urls):
+                    keep(start, end, "iban")
+            if "card" in self.kinds:
+                for start, end in self._cards(text, urls):
+                    keep(start, end, "card")
+            if "ssn" in self.kinds:
+                for start, end in self._ssns(text, urls):
+                    keep(start, end, "ssn")
+            if "phone" in self.kinds and _PHONE_GATE.search(text):
+                for start, end in self._phones(text, urls):
+                    keep(start, end, "phone")
+        for start, end, kind in sorted(found):
+            name = KIND_NAMES[kind]
+            article = "an" if name[0] in "aeiouAEIS" else "a"
+            yield Hit(start, end, values={"kind": name, "a_kind": f"{article} {name}"},
+                      suggestions=(SUGGESTION,), sub_id=kind, redact=True)
+
+    def _emails(self, text: str) -> Iterator[tuple[int, int]]:
+        for m in _EMAIL.finditer(text):
+            if m.group(0).casefold() in self.allowed_emails:
+                continue
+            if domain_allowed(m.group("domain"), self.allowed_domains):
+                continue
+            yield m.span()
+
+    def _ibans(self, text: str, urls: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+        for m in _IBAN.finditer(text):
+            span = iban_span(text, m.start(), m.end())
+            if span is None or inside(span, urls):
+                continue
+            compact = compact_alnum(text[span[0]:span[1]])
+            if compact not in self.allowed_numbers:
+                yield span
+
+    def _cards(self, text: str, urls: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+        for m in _DIGIT_RUN.finditer(text):
+            if not standalone(text, m.start(), m.end()) or inside(m.span(), urls):
+                continue
+            for span in card_spans(m.group(0), m.start()):
+                if reference(text, span[0]):
+                    continue
+                if compact_alnum(text[span[0]:span[1]]) not in self.allowed_numbers:
+                    yield span
+
+    def _ssns(self, text: str, urls: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+        for pattern, needs_cue in ((_SSN_SEPARATED, False), (_SSN_BARE, True)):
+            for m in pattern.finditer(text):
+                if not ssn_valid(m["area"], m["group"], m["serial"]) or inside(m.span(), urls):
+                    continue
+                if reference(text, m.start()):
+                    continue
+                if needs_cue and not _SSN_CUE.search(
+                        text, max(0, m.start() - _SSN_CUE_WINDOW), m.start()):
+                    continue
+                yield m.span()
+
+    def _phones(self, text: str, urls: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+        seen: list[tuple[int, int]] = []
+        for region in self.regions:
+            for match in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
+                span = (match.start, match.end)
+                if any(s < span[1] and span[0] < e for s, e in seen):
+                    continue
+                seen.append(span)
+                if inside(span, urls) or glued(text, span[0]) or reference(text, span[0]):
+                    continue
+                if phonenumbers.number_type(match.number) in self.allowed_types:
+                    continue
+                if self.business_context and business_line(text, span[0]):
+                    continue
+                e164 = phonenumbers.format_number(match.number,
+                                                  phonenumbers.PhoneNumberFormat.E164)
+                if e164 in self.allowed_numbers or digits(match.raw_string) in self.allowed_numbers:
+                    continue
+                yield span
+
+
+def business_line(text: str, start: int) -> bool:
+    """Is the number at `start` introduced, in its own sentence, as the brand's line?"""
+    window = text[max(0, start - _BUSINESS_WINDOW):start]
+    cut = max(window.rfind(". "), window.rfind("! "), window.rfind("? "), window.rfind("\n"))
+    window = window[cut + 1:]
+    return bool(_BUSINESS_CUE.search(window) or _BUSINESS_CALL.search(window))
+
+
+def reference(text: str, start: int) -> bool:
+    """Is the number at `start` named as an order, case, booking... number?"""
+    return bool(_REFERENCE_CUE.search(text, max(0, start - 30), start))
+
+
+def glued(text: str, start: int) -> bool:
+    """`PP-006-234-348-863`: digits hyphenated onto letters are an id, not a phone number."""
+    return start >= 2 and text[start - 1] in "-/" and text[start - 2].isalnum()
+
+
+def digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def compact_alnum(value: str) -> str:
+    return "".join(ch for ch in value if ch.isalnum()).upper()
+
+
+def inside(span: tuple[int, int], areas: list[tuple[int, int]]) -> bool:
+    return any(s <= span[0] and span[1] <= e for s, e in areas)
+
+
+def domain_allowed(domain: str, allowed: tuple[str, ...]) -> bool:
+    """`help.acme.com` is allowed by `acme.com`; `notacme.com` is not."""
+    domain = domain.casefold()
+    return any(domain == a or domain.endswith("." + a) for a in allowed)
+
+
+def standalone(text: str, start: int, end: int) -> bool:
+    """A digit run that is not glued to a word, a decimal point, a price or an id."""
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    if before and (before.isalnum() or before in "_$€£¥#@/" or
+                   (before in ".," and start > 1 and text[start - 2].isdigit())):
+        return False
+    if after and (after.isalnum() or after == "_"):
+        return False
+    return not (after in ".,/:" and end + 1 < len(text) and text[end + 1].isdigit())
+
+
+def luhn(number: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def card_issuer_ok(number: str) -> bool:
+    for low, high, lengths in CARD_ISSUERS:
+        if low <= number[:len(low)] <= high and len(number) in lengths:
+            return True
+    return False
+
+
+def card_number(number: str) -> bool:
+    return 13 <= len(number) <= 19 and card_issuer_ok(number) and luhn(number)
+
+
+def card_spans(run: str, offset: int) -> Iterator[tuple[int, int]]:
+    """Card numbers inside one run of digit groups (`4111 1111 1111 1111`, `4111-1111-…`).
+
+    A run without separators must be a card as a whole; a grouped run may hold a card among
+    other groups (a year, a count), so consecutive groups of 3+ digits are tried, longest first.
+    """
+    groups = [(m.start(), m.end()) for m in regex.finditer(r"\d+", run)]
+    if len(groups) == 1:
+        if card_number(run):
+            yield offset, offset + len(run)
+        return
+    i = 0
+    while i < len(groups):
+        best: int | None = None
+        total = 0
+        for j in range(i, len(groups)):
+            gs, ge = groups[j]
+            if ge - gs < 3:
+                break
+            total += ge - gs
+            if total > 19:
+                break
+            if total >= 13 and card_number(digits(run[groups[i][0]:ge])):
+                best = j
+        if best is not None:
+            yield offset + groups[i][0], offset + groups[best][1]
+            i = best + 1
+        else:
+            i += 1
+
+
+def iban_ok(compact: str) -> bool:
+    length = IBAN_LENGTHS.get(compact[:2])
+    if length is None or len(compact) != length or not "02" <= compact[2:4] <= "98":
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def iban_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Cut a candidate to its country's IBAN length and check it ends on a word boundary."""
+    length = IBAN_LENGTHS.get(text[start:start + 2])
+    if length is None:
+        return None
+    count = 0
+    pos = start
+    while pos < end and count < length:
+        if text[pos] != " ":
+            count += 1
+        pos += 1
+    if count != length or (pos < len(text) and text[pos].isalnum()):
+        return None
+    return (start, pos) if iban_ok(compact_alnum(text[start:pos])) else None
+
+
+def ssn_valid(area: str, group: str, serial: str) -> bool:
+    """SSA rules: no 000/666/9xx area, no 00 group, no 0000 serial, not a published sample."""
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return False
+    return f"{area}{group}{serial}" not in ("078051120", "219099999", "123456789")
+
+
+def compile_personal_data(opts: PersonalDataOptions,
+                          ctx: CompileContext) -> PersonalDataCheck | None:
+    ok = True
+    regions: list[str] = []
+    for i, region in enumerate(opts.regions):
+        code = region.strip().upper()
+        if code not in phonenumbers.SUPPORTED_REGIONS:
+            ctx.error(("regions", i), f"unknown region {region!r}",
+                      "an ISO 3166-1 alpha-2 code such as US, GB, DE, IN")
+            ok = False
+        elif code not in regions:
+            regions.append(code)
+    emails: set[str] = set()
+    numbers: set[str] = set()
+    for i, entry in enumerate(opts.allow):
+        value = entry.strip()
+        if "@" in value:
+            if _EMAIL_FULL.fullmatch(value):
+                emails.add(value.casefold())
+            else:
+                ctx.error(("allow", i), f"not a valid email address: {entry!r}",
+                          "e.g. help@example.com")
+                ok = False
+            continue
+        compact = compact_alnum(value)
+        if iban_ok(compact) or card_number(compact):
+            numbers.add(compact)
+            continue
+        parsed = phone_forms(value, regions or ["US"])
+        if not parsed:
+            ctx.error(("allow", i), f"not an email address, phone number or IBAN: {entry!r}",
+                      "e.g. help@example.com or +1 800 769 2560")
+            ok = False
+        numbers.update(parsed)
+    domains: list[str] = []
+    for i, domain in enumerate(opts.allow_domains):
+        value = domain.strip().lstrip("@").rstrip(".").casefold()
+        if not _DOMAIN.fullmatch(value):
+            ctx.error(("allow_domains", i), f"not a domain name: {domain!r}", "e.g. example.com")
+            ok = False
+        domains.append(value)
+    if not ok:
+        return None
+    return PersonalDataCheck(
+        kinds=frozenset(opts.detect), regions=tuple(regions), allowed_emails=frozenset(emails),
+        allowed_domains=tuple(domains), allowed_numbers=frozenset(numbers),
+        allowed_types=frozenset(_NUMBER_TYPES[t] for t in opts.allow_number_types),
+        business_context=opts.allow_business_context)
+
+
+def phone_forms(value: str, regions: list[str]) -> set[str]:
+    """The E.164 forms of an allowed phone number in each region, plus its bare digits."""
+    if not regex.fullmatch(r"\+?[\d\s().\-/]+", value) or len(digits(value)) < 3:
+        return set()
+    forms: set[str] = set()
+    for region in regions:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(number):
+            forms.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    if forms:
+        forms.add(digits(value))
+    return forms
