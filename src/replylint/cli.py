@@ -1,0 +1,490 @@
+"""The `replylint` command: arguments -> config -> linter -> formatter -> exit code."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from .checks import RULE_TYPES
+from .config import DEFAULT_POLICY, PolicyRef, PolicyResolver, Selection, discover_policy
+from .errors import InputError, PolicyError, UsageError
+from .examples import run_examples
+from .exitcodes import ExitCode
+from .formatters import FORMATTERS, FormatOptions, Result, Statistics, Summary
+from .inputs import Item, ReadOptions, apply_fixes, fixable, iter_items, rewrite_draft
+from .linter import Linter
+from .model import Report, Severity, Violation
+from .policy import Policy, Rule, available_packs, id_matches
+
+MAX_FIX_PASSES = 5
+PROGRESS_AFTER = 200
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit code (never raises, never prints a traceback)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else ExitCode.ERROR
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return ExitCode.ERROR
+    try:
+        return int(args.run(args))
+    except UsageError as exc:
+        print(f"replylint: error: {exc}", file=sys.stderr)
+    except PolicyError as exc:
+        _print_policy_error(exc)
+    except KeyboardInterrupt:
+        print("replylint: interrupted", file=sys.stderr)
+    except BrokenPipeError:
+        _silence_stdout()
+    except Exception as exc:  # the promise: one line, exit 2, traceback only on request
+        if os.environ.get("REPLYLINT_DEBUG"):
+            traceback.print_exc()
+        print(f"replylint: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return ExitCode.ERROR
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="replylint", allow_abbrev=False,
+        description="Lint customer-service replies against a policy.",
+        epilog="Exit codes: 0 clean, 1 violations at or above --fail-on, "
+               "2 usage, policy, input or internal error.")
+    parser.add_argument("--version", action="version", version=f"replylint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", allow_abbrev=False, help="check drafts, archives or stdin",
+                           description="Check reply drafts (.txt/.md with optional front "
+                                       "matter), JSONL/CSV archives (.gz too), directories, "
+                                       "or stdin (-).")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
+    _policy_option(check)
+    check.add_argument("--select", action="append", metavar="RULE[,RULE]",
+                       help="only these rules (ids or prefixes); repeatable")
+    check.add_argument("--ignore", action="append", metavar="RULE[,RULE]",
+                       help="skip these rules (ids or prefixes); repeatable")
+    check.add_argument("--fail-on", choices=("error", "warning"), default="error",
+                       help="lowest severity that makes the exit code 1 (default: error)")
+    check.add_argument("--format", choices=tuple(FORMATTERS), default="text",
+                       help="output format (default: text)")
+    for name in ("channel", "agent", "customer"):
+        check.add_argument(f"--{name}", metavar=name.upper(),
+                           help=f"{name} for replies whose front matter or record has none")
+    check.add_argument("--text-field", default="text", metavar="NAME",
+                       help="field/column holding the reply in JSONL/CSV (default: text)")
+    check.add_argument("--id-field", default="id", metavar="NAME",
+                       help="field/column holding the record id in JSONL/CSV (default: id)")
+    check.add_argument("--stdin-format", choices=("text", "jsonl", "csv"), default="text",
+                       help="what stdin holds (default: one draft)")
+    check.add_argument("--fix", action="store_true",
+                       help="apply safe fixes to draft files in place (never to archives)")
+    check.add_argument("--diff", action="store_true",
+                       help="print a unified diff of what --fix would change; write nothing")
+    check.add_argument("-q", "--quiet", action="store_true",
+                       help="text format: print only errors and the summary")
+    check.add_argument("--statistics", action="store_true",
+                       help="counts per rule and the most frequent matched texts")
+    check.add_argument("--show-personal-data", action="store_true",
+                       help="do not redact personal data in the output")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                       help="colour output (default: on a terminal, unless NO_COLOR is set)")
+    check.add_argument("--exit-zero", action="store_true",
+                       help="exit 0 even when there are violations (errors still exit 2)")
+    check.set_defaults(run=run_check)
+
+    rules = sub.add_parser("rules", help="list the rules of the effective policy")
+    _policy_option(rules)
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.set_defaults(run=run_rules)
+
+    explain = sub.add_parser("explain", help="show everything about one rule")
+    explain.add_argument("rule", metavar="RULE")
+    _policy_option(explain)
+    explain.set_defaults(run=run_explain)
+
+    test = sub.add_parser("test-policy", help="run the examples every rule carries")
+    test.add_argument("policy", nargs="?", metavar="POLICY",
+                      help=f"policy file or pack:NAME (default: {DEFAULT_POLICY})")
+    test.add_argument("--all-packs", action="store_true", help="test every shipped pack")
+    test.add_argument("-v", "--verbose", action="store_true", help="print every result")
+    test.set_defaults(run=run_test_policy)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of the policy format")
+    schema.set_defaults(run=run_schema)
+    return parser
+
+
+def _policy_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy", metavar="POLICY",
+                        help="policy file or pack:NAME (default: the nearest .replylint.yaml, "
+                             f"replylint.yaml or pyproject.toml [tool.replylint], else "
+                             f"{DEFAULT_POLICY})")
+
+
+# --------------------------------------------------------------------------- check
+
+
+@dataclasses.dataclass
+class _Run:
+    """The state of one `check` run: what has been seen, and how it must end."""
+
+    args: argparse.Namespace
+    out: TextIO
+    err: TextIO
+    resolver: PolicyResolver
+    selection: Selection
+    failed: bool = False
+    errors: bool = False
+    reported_policies: set[str] = dataclasses.field(default_factory=set)
+    warned: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+
+    def result(self, item: Item) -> Result:
+        if item.error is not None:
+            return self._error(item, item.error)
+        ref = self.resolver.ref_for(item.source)
+        try:
+            linter = self.resolver.linter(ref)
+        except PolicyError as exc:
+            if ref.key not in self.reported_policies:
+                self.reported_policies.add(ref.key)
+                _print_policy_error(exc, self.err)
+            self.errors = True
+            return Result(item, error=InputError(item.source, f"not checked: the policy {ref} "
+                                                              f"has errors"))
+        self._warn_unknown_disable(item, linter.policy)
+        report = self._check(linter, item.text, item)
+        fixes = any(v.fix for v in report.violations)
+        if fixes and (self.args.diff or self.args.fix) and item.kind == "draft":
+            return self._fix(item, report, linter)
+        self._tally(report)
+        return Result(item, report, policy=linter.policy)
+
+    def _check(self, linter: Linter, text: str, item: Item) -> Report:
+        return self.selection.filter(linter.check(text, item.context))
+
+    def _fix(self, item: Item, report: Report, linter: Linter) -> Result:
+        text, fixed_report = item.text, report
+        fixed: list[Violation] = []
+        for _ in range(MAX_FIX_PASSES):
+            new, applied = apply_fixes(text, [v.fix for v in fixed_report.violations])
+            if not applied or new == text:
+                break
+            fixed.extend(fixed_report.violations[i] for i in applied)
+            text = new
+            fixed_report = self._check(linter, text, item)
+        if self.args.diff:
+            self._diff(item, text)
+            self._tally(report)
+            return Result(item, report, policy=linter.policy)
+        if not fixed or not fixable(item):
+            self._tally(report)
+            return Result(item, report, policy=linter.policy)
+        try:
+            rewrite_draft(item, text)
+        except InputError as exc:
+            print(exc, file=self.err)
+            self.errors = True
+            self._tally(report)
+            return Result(item, report, policy=linter.policy)
+        self._tally(fixed_report)
+        return Result(dataclasses.replace(item, text=text), fixed_report, policy=linter.policy,
+                      fixed=tuple(fixed))
+
+    def _diff(self, item: Item, new_body: str) -> None:
+        old = (item.header + item.text).splitlines(keepends=True)
+        new = (item.header + new_body).splitlines(keepends=True)
+        name = item.source.replace("\\", "/")
+        for line in difflib.unified_diff(old, new, f"a/{name}", f"b/{name}"):
+            self.out.write(line if line.endswith("\n") else line + "\n\\ No newline at end of "
+                                                                   "file\n")
+
+    def _tally(self, report: Report) -> None:
+        rank = Severity(self.args.fail_on).rank
+        if any(v.severity.rank >= rank for v in report.violations):
+            self.failed = True
+
+    def _error(self, item: Item, error: InputError) -> Result:
+        print(error, file=self.err)
+        self.errors = True
+        return Result(item, error=error)
+
+    def _warn_unknown_disable(self, item: Item, policy: Policy) -> None:
+        for rule_id in item.context.disable:
+            if (item.source, rule_id) in self.warned:
+                continue
+            known = [r.id for r in policy.rules] + list(policy.disabled)
+            if not any(id_matches(k, rule_id) or id_matches(rule_id, k) for k in known) and \
+                    not (self.selection and _mentioned(rule_id, self.selection)):
+                self.warned.add((item.source, rule_id))
+                print(f"{item.source}: warning: replylint.disable names unknown rule "
+                      f"{rule_id!r}", file=self.err)
+
+
+def _mentioned(rule_id: str, selection: Selection) -> bool:
+    """A rule removed by --select/--ignore is not unknown, only not run."""
+    return any(id_matches(rule_id, s) or id_matches(s, rule_id)
+               for s in (*selection.select, *selection.ignore))
+
+
+def run_check(args: argparse.Namespace) -> ExitCode:
+    out, err = sys.stdout, sys.stderr
+    selection = Selection.parse(args.select, args.ignore)
+    resolver = PolicyResolver(args.policy, selection=selection,
+                              redact=not args.show_personal_data)
+    if args.policy:
+        resolver.linter(resolver.ref_for("-"))  # a broken --policy stops before any input
+    context = {k: getattr(args, k) for k in ("channel", "agent", "customer") if getattr(args, k)}
+    read = ReadOptions(text_field=args.text_field, id_field=args.id_field,
+                       stdin_format=args.stdin_format, context=context)
+    formatter = None
+    if not args.diff:
+        formatter = FORMATTERS[args.format](out, FormatOptions(
+            color=_use_color(args.color, out), quiet=args.quiet, statistics=args.statistics,
+            err=err))
+    summary = Summary(statistics=Statistics() if args.statistics else None)
+    run = _Run(args, out, err, resolver, selection)
+    buffered = formatter is None or not formatter.streams or args.quiet
+    progress = _Progress(err, enabled=_isatty(err) and (buffered or not _isatty(out)))
+    if formatter is not None:
+        formatter.begin()
+    for item in iter_items(args.paths, read):
+        result = run.result(item)
+        summary.add(result)
+        progress.tick()
+        if formatter is not None:
+            formatter.result(result)
+    progress.done()
+    if formatter is not None:
+        formatter.end(summary)
+    else:
+        print(summary.line(), file=err)
+    out.flush()
+    if run.errors:
+        return ExitCode.ERROR
+    if run.failed and not args.exit_zero:
+        return ExitCode.VIOLATIONS
+    return ExitCode.OK
+
+
+def _use_color(choice: str, stream: TextIO) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return _isatty(stream)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Progress:
+    """`\\r12,345 replies (3,456/s)` on stderr for long runs on a terminal; silent in pipes."""
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self.count = 0
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = 0
+
+    def tick(self) -> None:
+        self.count += 1
+        if not self.enabled or self.count <= PROGRESS_AFTER:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.1:
+            return
+        self.last = now
+        rate = self.count / max(now - self.started, 1e-9)
+        text = f"\r{self.count:,} replies ({rate:,.0f}/s)"
+        self.shown = len(text)
+        self.stream.write(text)
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * self.shown + "\r")
+            self.stream.flush()
+
+
+# --------------------------------------------------------------------------- rules / explain
+
+
+def _effective_policy(spec: str | None) -> Policy:
+    """`--policy`, else the config discovered from the working directory, else the default."""
+    ref = PolicyRef(spec) if spec else (discover_policy(Path.cwd()) or PolicyRef(DEFAULT_POLICY))
+    return ref.load()
+
+
+def run_rules(args: argparse.Namespace) -> ExitCode:
+    policy = _effective_policy(args.policy)
+    if args.format == "json":
+        data = {"policy": policy.name, "policy_hash": policy.hash,
+                "rules": [_rule_dict(r) for r in policy.rules], "off": list(policy.disabled)}
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return ExitCode.OK
+    rows = [(r.id, r.type, r.severity.value, _first_line(r.why or "")) for r in policy.rules]
+    widths = [max([len(h), *(len(row[i]) for row in rows)])
+              for i, h in enumerate(("rule", "type", "severity"))]
+    print(f"{'rule':<{widths[0]}}  {'type':<{widths[1]}}  {'severity':<{widths[2]}}  why")
+    for row in rows:
+        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+    if policy.disabled:
+        print(f"off: {', '.join(policy.disabled)}")
+    return ExitCode.OK
+
+
+def _rule_dict(rule: Rule) -> dict[str, Any]:
+    return {"id": rule.id, "type": rule.type, "severity": rule.severity.value,
+            "message": rule.message, "why": rule.why, "suggestions": list(rule.suggestions),
+            "suppressible": rule.suppressible,
+            "channels": list(rule.channels) if rule.channels is not None else None,
+            "source": f"{rule.path}:{rule.line}" if rule.line else rule.path}
+
+
+def _first_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 90 else line[:89] + "…"
+
+
+def run_explain(args: argparse.Namespace) -> ExitCode:
+    policy = _effective_policy(args.policy)
+    wanted: str = args.rule
+    rule = next((r for r in policy.rules if r.id == wanted), None) or \
+        next((r for r in policy.rules if id_matches(wanted, r.id)), None)
+    if rule is None:
+        if wanted in policy.disabled:
+            print(f"{wanted}: turned off (severity: off) in policy {policy.name!r}")
+            return ExitCode.OK
+        raise UsageError(f"unknown rule {wanted!r} in policy {policy.name!r}; known rules: "
+                         f"{', '.join(r.id for r in policy.rules)}")
+    for line in explain_lines(rule):
+        print(line)
+    return ExitCode.OK
+
+
+def explain_lines(rule: Rule) -> list[str]:
+    """Everything a reviewer wants to know about one rule, in reading order."""
+    rule_type = RULE_TYPES.get(rule.type)
+    summary = f" ({rule_type.summary})" if rule_type else ""
+    where = f"{rule.path}:{rule.line}" if rule.line else rule.path
+    out = [rule.id,
+           f"  type:         {rule.type}{summary}",
+           f"  severity:     {rule.severity.value}",
+           f"  suppressible: {'yes' if rule.suppressible else 'no'}",
+           f"  channels:     {', '.join(rule.channels) if rule.channels else 'all'}",
+           f"  defined at:   {where}",
+           f"  message:      {rule.message}"]
+    if rule.why:
+        out.append(f"  why:          {' '.join(rule.why.split())}")
+    options = _options_summary(rule)
+    if options:
+        out.append("  options:")
+        out.extend(f"    {line}" for line in options)
+    if rule.suggestions:
+        out.append("  suggestions:")
+        out.extend(f"    - {s}" for s in rule.suggestions)
+    if rule.examples:
+        out.append("  examples:")
+        for ex in rule.examples:
+            ctx = ex.context.to_dict()
+            shown = f"    {ex.expect}: {ex.text!r}"
+            out.append(shown + (f"  (context: {json.dumps(ctx)})" if ctx else ""))
+    return out
+
+
+def _options_summary(rule: Rule) -> list[str]:
+    """The rule's option values when the policy keeps them, else its type's declared options."""
+    values = getattr(rule, "options", None)
+    rule_type = RULE_TYPES.get(rule.type)
+    if values is not None and dataclasses.is_dataclass(values):
+        return [f"{f.name}: {_short(getattr(values, f.name))}" for f in dataclasses.fields(values)]
+    if rule_type is None or not dataclasses.is_dataclass(rule_type.options):
+        return []
+    lines = [f"(declared by type {rule.type}; values in {rule.path})"]
+    for f in dataclasses.fields(rule_type.options):
+        lines.append(f"{f.name}: {f.metadata.get('doc', '')}")
+    return lines
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 100 else text[:99] + "…"
+
+
+# --------------------------------------------------------------------------- test-policy, schema
+
+
+def run_test_policy(args: argparse.Namespace) -> ExitCode:
+    if args.all_packs and args.policy:
+        raise UsageError("give a POLICY or --all-packs, not both")
+    specs = [f"pack:{p}" for p in available_packs()] if args.all_packs else \
+        [args.policy or DEFAULT_POLICY]
+    passed = failed = 0
+    broken = False
+    for spec in specs:
+        try:
+            policy = PolicyRef(spec).load()
+        except PolicyError as exc:
+            _print_policy_error(exc)
+            broken = True
+            continue
+        for result in run_examples(policy):
+            if result.passed:
+                passed += 1
+            else:
+                failed += 1
+            if args.verbose or not result.passed:
+                print(result.describe())
+        for rule in policy.rules:
+            if not rule.examples and args.verbose:
+                print(f"{rule.path}:{rule.line}: {rule.id}: no examples")
+    print(f"{passed} passed, {failed} failed")
+    if broken:
+        return ExitCode.ERROR
+    return ExitCode.VIOLATIONS if failed else ExitCode.OK
+
+
+def run_schema(args: argparse.Namespace) -> ExitCode:
+    try:
+        from .schema import policy_schema
+    except ImportError as exc:
+        raise UsageError("the policy JSON Schema is not available in this build") from exc
+    print(json.dumps(policy_schema(), indent=2, ensure_ascii=False))
+    return ExitCode.OK
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _print_policy_error(exc: PolicyError, stream: TextIO | None = None) -> None:
+    stream = stream or sys.stderr
+    for issue in exc.issues:
+        print(issue, file=stream)
+
+
+def _silence_stdout() -> None:
+    """After the reader of a pipe went away, stop Python complaining while it exits."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
