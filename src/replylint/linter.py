@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
@@ -64,13 +65,22 @@ class Linter:
             compiled = compiled.select(select, ignore)
         return cls(compiled, redact)
 
-    def check(self, text: str, context: ContextLike = None) -> Report:
-        """Check one reply and return its report (never raises for any text)."""
+    def check(self, text: str, context: ContextLike = None, *,
+              deadline: float | None = None) -> Report:
+        """Check one reply and return its report.
+
+        `deadline` is a `time.monotonic()` value: rules not started by then are skipped and the
+        report says `incomplete=True`, so a pre-send hook can answer in time instead of hanging.
+        """
         ctx = as_context(context)
         draft = Draft(text, ctx)
         violations: list[Violation] = []
         suppressed: list[str] = []
+        incomplete = False
         for rule in self.policy.rules:
+            if deadline is not None and time.monotonic() >= deadline:
+                incomplete = True
+                break
             if not rule.applies(ctx):
                 continue
             if rule.suppressible and any(id_matches(rule.id, d) for d in ctx.disable):
@@ -80,7 +90,7 @@ class Linter:
         violations.sort(key=lambda v: (v.start, v.end, v.rule))
         return Report(decision=decide(violations), violations=tuple(violations),
                       policy=self.policy.name, policy_hash=self.policy.hash,
-                      suppressed=tuple(suppressed))
+                      suppressed=tuple(suppressed), incomplete=incomplete)
 
     def check_many(self, items: Iterable[str | tuple[str, ContextLike]]) -> Iterator[Report]:
         """Check replies lazily, in order; each item is a text or a (text, context) pair."""

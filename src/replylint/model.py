@@ -154,6 +154,7 @@ class Report:
     policy: str
     policy_hash: str
     suppressed: tuple[str, ...] = field(default=())
+    incomplete: bool = False
 
     @property
     def ok(self) -> bool:
@@ -168,4 +169,5 @@ class Report:
             "policy_hash": self.policy_hash,
             "violations": [v.to_dict() for v in self.violations],
             "suppressed": list(self.suppressed),
+            "incomplete": self.incomplete,
         }

@@ -60,6 +60,7 @@ class Rule:
     examples: tuple[Example, ...] = ()
     path: str = ""
     line: int | None = None
+    options: Any = field(default=None, repr=False, compare=False)
 
     def applies(self, context: Context) -> bool:
         return self.channels is None or (context.channel or "") in self.channels
@@ -309,7 +310,9 @@ class _Loader:
             elif rule is not None:
                 rules.append(rule)  # type: ignore[arg-type]
         if self.issues:
-            raise PolicyError(self.issues)
+            order = {src: i for i, src in enumerate(dict.fromkeys(i.path for i in self.issues))}
+            raise PolicyError(sorted(self.issues, key=lambda i: (order[i.path], i.line or 0,
+                                                                 i.column or 0)))
         name = self.name or default_name
         digest = hashlib.sha256(json.dumps(
             {"name": name, "language": self.language, "settings": settings,
@@ -409,7 +412,7 @@ class _Loader:
                     suggestions=tuple(common.get("suggestions") or ()),
                     suppressible=common.get("suppressible", True),
                     channels=tuple(common["channels"]) if common.get("channels") else None,
-                    examples=examples, path=layers.source.path, line=line)
+                    examples=examples, path=layers.source.path, line=line, options=opts)
 
     def _examples(self, fld: _Field | None) -> tuple[Example, ...]:
         if fld is None:
