@@ -1,17 +1,153 @@
-"""PLACEHOLDER: being written by a helper; replaced before anything lands."""
+"""`phrase`: words and phrases matched on whole words, all phrases of a rule in one pass.
+
+Matching runs on the normalised text (case-folded, NFKC, look-alike letters mapped, invisible
+characters removed) split into words (`replylint.words`). A phrase matches consecutive words,
+whatever spaces, line breaks or punctuation stand between them, except sentence-ending
+punctuation (`.`, `!`, `?`): "Sorry. For any ..." is two sentences, not one phrase. A phrase never
+matches part of a word ("rest assured" is not in "interest assured").
+
+The phrases are compiled into a word trie, walked once from each word of the draft, so a draft
+costs the same with ten phrases or ten thousand.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import string
+from dataclasses import dataclass, field
+from typing import Any, Iterator
 
+from ..draft import Draft
+from ..inflect import fold
 from ..options import option
+from ..text import normalize
+from ..words import crosses_sentence, word_spans
+from .base import CompileContext, Hit
+
+Trie = dict[str, Any]
+_END = ""  # never a word, so it can mark "a phrase ends here" inside a trie node
 
 
 @dataclass(frozen=True)
 class PhraseOptions:
-    placeholder: str = option("", doc="placeholder")
+    phrases: list[str] | dict[str, str | None] = option(
+        doc="Words or phrases to flag; as a mapping, each phrase's value is its suggestion "
+            "(may use placeholders such as {customer}) or null.",
+        nonempty=True)
+    inflect: bool = option(
+        False, doc="Also match inflections and British/American spellings (apologise, "
+                   "apologized, apologizing) by folding words on both sides.")
+    exceptions: list[str] = option(
+        [], doc="Phrases; a hit that lies inside a match of one of these is not reported.")
 
 
-def compile_phrase(opts: Any, ctx: Any) -> Any:
-    raise NotImplementedError("phrase")
+@dataclass(frozen=True)
+class _Phrase:
+    text: str
+    suggestion: str | None
+
+
+@dataclass(frozen=True)
+class PhraseCheck:
+    trie: Trie = field(repr=False)
+    exceptions: Trie = field(repr=False)
+    phrases: tuple[_Phrase, ...]
+    inflect: bool
+
+    def find(self, draft: Draft) -> Iterator[Hit]:
+        view = draft.normalized
+        text = view.text
+        spans = word_spans(text)
+        if not spans:
+            return
+        keys = [text[s:e] for s, e in spans]
+        if self.inflect:
+            keys = list(map(fold, keys))
+        blocked = list(_matches(self.exceptions, keys, spans, text)) if self.exceptions else []
+        for first, last, index in _matches(self.trie, keys, spans, text):
+            if any(bf <= first and last <= bl for bf, bl, _ in blocked):
+                continue
+            phrase = self.phrases[index]
+            start, end = view.original_span(spans[first][0], spans[last][1])
+            yield Hit(start, end, values={"phrase": phrase.text},
+                      suggestions=(phrase.suggestion,) if phrase.suggestion else ())
+
+
+def _matches(trie: Trie, keys: list[str], spans: list[tuple[int, int]],
+             text: str) -> Iterator[tuple[int, int, int]]:
+    """(first word, last word, phrase index) of the longest phrase starting at each word."""
+    n = len(keys)
+    for i in range(n):
+        node = trie.get(keys[i])
+        j = i
+        best: tuple[int, int] | None = None
+        while node is not None:
+            if _END in node:
+                best = (j, node[_END])
+            if j + 1 >= n or crosses_sentence(text, spans[j][1], spans[j + 1][0]):
+                break
+            j += 1
+            node = node.get(keys[j])
+        if best is not None:
+            yield i, best[0], best[1]
+
+
+def _phrase_keys(phrase: str, inflect: bool) -> list[str]:
+    """A phrase's words as the trie stores them: normalised like drafts, folded if asked."""
+    text = normalize(phrase).text
+    words = [text[s:e] for s, e in word_spans(text)]
+    return [fold(w) for w in words] if inflect else words
+
+
+def _insert(trie: Trie, keys: list[str], index: int) -> None:
+    node = trie
+    for k in keys:
+        node = node.setdefault(k, {})
+    node.setdefault(_END, index)  # the first of two phrases with the same words wins
+
+
+def _template_error(template: str) -> str | None:
+    try:
+        for _, name, _, _ in string.Formatter().parse(template):
+            if name is not None and not name.isidentifier():
+                return f"placeholder {{{name}}} is not a name"
+    except ValueError as exc:
+        return f"malformed suggestion: {exc}"
+    return None
+
+
+def compile_phrase(opts: PhraseOptions, ctx: CompileContext) -> PhraseCheck | None:
+    items: list[tuple[str | int, str, str | None]]
+    if isinstance(opts.phrases, dict):
+        items = [(p, p, s) for p, s in opts.phrases.items()]
+    else:
+        items = [(i, p, None) for i, p in enumerate(opts.phrases)]
+    ok = True
+    trie: Trie = {}
+    phrases: list[_Phrase] = []
+    for where, text, suggestion in items:
+        keys = _phrase_keys(text, opts.inflect)
+        if not keys:
+            ctx.error(("phrases", where), f"phrase {text!r} has no words",
+                      "a phrase is matched on words (letters and digits)")
+            ok = False
+            continue
+        if suggestion is not None:
+            problem = _template_error(suggestion)
+            if problem:
+                ctx.error(("phrases", where), problem,
+                          "use {customer}, {agent}, {match}...; write {{ and }} for braces")
+                ok = False
+                continue
+        _insert(trie, keys, len(phrases))
+        phrases.append(_Phrase(text, suggestion))
+    exceptions: Trie = {}
+    for i, text in enumerate(opts.exceptions):
+        keys = _phrase_keys(text, opts.inflect)
+        if not keys:
+            ctx.error(("exceptions", i), f"exception {text!r} has no words")
+            ok = False
+            continue
+        _insert(exceptions, keys, i)
+    if not ok:
+        return None
+    return PhraseCheck(trie, exceptions, tuple(phrases), opts.inflect)

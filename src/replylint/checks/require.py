@@ -1,17 +1,315 @@
-"""PLACEHOLDER: being written by a helper; replaced before anything lands."""
+"""`require`: something must (or must not) appear at the start, at the end, or anywhere.
+
+At the end, the pattern must be the last *word*: it starts after whitespace or at the start of
+the text (so `\\^[A-Z]{2}` is not found in "2^10" or "^_^"). At the start, it must be the first
+word: not followed by a letter or digit ("Hi" is not in "Highly"). Between the edge of the reply
+and the pattern may stand the items listed in `skip` (URLs, hashtags, thread counters, emoji,
+punctuation...), because real signatures are followed by a link or a "2/2" part marker. Skipped
+items are whole whitespace-separated tokens (punctuation and emoji may also hang on the word
+itself: "^MS." or "^MS🙂"); the whitespace between tokens is always allowed, `whitespace` in
+`skip` allows whitespace at the very start/end of the reply.
+
+Each position is one regular expression: the pattern plus an anchored description of what may
+follow (end) or precede (start) it, searched once. `{name}` in the pattern is the context's value
+(regex-escaped) when the draft has it, else the regex given in `placeholders`; each combination
+is compiled once, lazily, in a thread-safe LRU cache.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable, Iterator, Literal
 
+import regex
+
+from ..draft import Draft
+from ..model import Edit
 from ..options import option
+from ..text import INVISIBLE
+from .base import CompileContext, Hit
+
+SkipItem = Literal["url", "hashtag", "mention", "thread-counter", "emoji", "whitespace",
+                   "punctuation"]
+CONTEXT_FIELDS = ("channel", "agent", "customer")
+
+# `{name}` outside `\p{..}`/`\P{..}`/`\N{..}` and not escaped. Fuzzy constraints such as `{e}`
+# stay regex syntax unless the name is declared in `placeholders`.
+_PLACEHOLDER = regex.compile(r"(?<!\\)(?<!\\[pPN])\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_FUZZY_NAMES = frozenset("eids")
+_UNESCAPE = regex.compile(r"\\([^\w\s])")
+
+_SEP_CLASS = r"\s" + "".join(sorted(INVISIBLE))
+_SEP = f"[{_SEP_CLASS}]"
+_TOKEN = regex.compile(f"[^{_SEP_CLASS}]+")
+_TOKEN_BACKWARDS = regex.compile(f"[^{_SEP_CLASS}]+", regex.REVERSE)
+_WORD_CHAR = r"[\p{L}\p{N}\p{M}]"
+_STRIP_CLASSES = {
+    "punctuation": r"\p{P}\p{Sm}\p{Sk}",
+    "emoji": r"\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u200d\ufe0f\u20e3",
+}
+# "n/m" with 1 <= n <= m <= 20 and m >= 2: "1/2", "(2/3)", "2/2." but not "24/7" or "3/1".
+_COUNTER = "|".join(f"{n}/(?:{'|'.join(str(m) for m in range(max(n, 2), 21))})"
+                    for n in range(1, 21))
+_ITEMS = {
+    "url": rf"(?i:https?://|www\.)[^{_SEP_CLASS}]+",
+    "hashtag": r"#[\p{L}\p{N}\p{M}_]+",
+    "mention": r"@\w+|__\w+__",
+    "thread-counter": rf"[(\[]?(?:{_COUNTER})[)\]]?[.:]?",
+}
 
 
 @dataclass(frozen=True)
 class RequireOptions:
-    placeholder: str = option("", doc="placeholder")
+    pattern: str = option(doc="Regular expression that must (or must not) appear; `{agent}`, "
+                              "`{customer}`, `{channel}` or a name from `placeholders` stand for "
+                              "a value of the draft's context.", nonempty=True)
+    position: Literal["start", "end", "anywhere"] = option(
+        "anywhere", doc="Where: the first word, the last word, or anywhere in the reply.")
+    present: bool = option(True, doc="true: the pattern must appear; false: it must not.")
+    ignore_case: bool = option(False, doc="Match regardless of case.")
+    skip: list[SkipItem] = option(
+        ["whitespace"], doc="What may stand between the start/end of the reply and the pattern.")
+    placeholders: dict[str, str] = option(
+        {}, doc="Regular expression for each `{name}` to use when the context lacks that value.")
+    fix: str | None = option(
+        None, doc="Text to insert at the position when the pattern is missing (same "
+                  "placeholders); offered only when the context knows every placeholder used.")
 
 
-def compile_require(opts: Any, ctx: Any) -> Any:
-    raise NotImplementedError("require")
+_Part = tuple[bool, str]  # (is_placeholder, regex text or name)
+
+
+@dataclass(frozen=True)
+class _Edges:
+    """What may stand between the edge of the reply and the pattern, as regex pieces."""
+
+    strip: str  # a character class body, or "" when nothing may hang on the word
+    token: str  # one whole skippable token, or "" when no token may be skipped
+    whitespace: bool
+
+    @classmethod
+    def from_skip(cls, skip: frozenset[str]) -> "_Edges":
+        strip = "".join(body for kind, body in _STRIP_CLASSES.items() if kind in skip)
+        items = [f"(?:{body})" for kind, body in _ITEMS.items() if kind in skip]
+        if strip:
+            items = [f"{item}[{strip}]*" for item in items] + [f"[{strip}]+"]
+        token = f"(?>(?:{'|'.join(items)})(?={_SEP}|\\Z))" if items else ""
+        return cls(strip, token, "whitespace" in skip)
+
+    def wrap(self, body: str, position: str) -> str:
+        if position == "end":
+            hang = f"[{self.strip}]*+" if self.strip else ""
+            tokens = f"(?:{_SEP}+{self.token})*+" if self.token else ""
+            tail = f"{_SEP}*" if self.whitespace else ""
+            return f"(?<![^{_SEP_CLASS}])(?:{body})(?={hang}{tokens}{tail}\\Z)"
+        if position == "start":
+            lead = f"{_SEP}*" if self.whitespace else ""
+            tokens = f"(?:{self.token}{_SEP}+)*" if self.token else ""
+            hang = f"[{self.strip}]*" if self.strip else ""
+            return f"\\A{lead}{tokens}{hang}\\K(?:{body})(?!{_WORD_CHAR})"
+        return body
+
+
+@dataclass(frozen=True)
+class RequireCheck:
+    parts: tuple[_Part, ...]
+    names: tuple[str, ...]
+    position: str
+    present: bool
+    fix: tuple[_Part, ...] | None
+    compiled: Callable[[tuple[str | None, ...]], "regex.Pattern[str] | None"] = field(
+        repr=False, compare=False)
+    skip_token: "regex.Pattern[str] | None" = field(repr=False, compare=False)
+    strip_char: "regex.Pattern[str] | None" = field(repr=False, compare=False)
+
+    def find(self, draft: Draft) -> Iterator[Hit]:
+        context = tuple(draft.context.get(n) for n in self.names)
+        pattern = self.compiled(context)
+        if pattern is None:
+            return  # a placeholder has neither a context value nor a fallback: cannot check
+        values = dict(zip(self.names, context, strict=True))
+        expected = self.readable(values)
+        text = draft.text
+        if not self.present:
+            matches = (pattern.finditer(text) if self.position == "anywhere"
+                       else filter(None, [pattern.search(text)]))
+            for m in matches:
+                if m.end() > m.start():
+                    yield Hit(m.start(), m.end(),
+                              values={"expected": expected, "found": m.group()})
+            return
+        if pattern.search(text) is not None:
+            return
+        if self.position == "end":
+            found, fix_at = self._last_word(text)
+        elif self.position == "start":
+            found, fix_at = self._first_word(text)
+        else:
+            found, fix_at = None, len(text.rstrip()) or None
+        start, end = found or (0, 0)
+        fix = None
+        if fix_at is not None:
+            fix = self._fix(values, fix_at, fix_at)
+            generic = self.compiled(tuple(None for _ in self.names)) if self.names else None
+            near = generic.search(text) if generic is not None and found else None
+            if fix is not None and near is not None and near.span() == found:
+                # Someone else's signature (^MS for agent JK): replace it, don't append a second.
+                fix = self._fix(values, start, end, strip=True)
+        yield Hit(start, end, values={"expected": expected, "found": text[start:end]}, fix=fix)
+
+    def readable(self, values: dict[str, str | None]) -> str:
+        """The pattern as a reader would write it: escapes removed, known values filled in."""
+        out = []
+        for is_name, piece in self.parts:
+            if is_name:
+                out.append(values.get(piece) or "{" + piece + "}")
+            else:
+                out.append(_UNESCAPE.sub(r"\1", piece))
+        return "".join(out)
+
+    def _fix(self, values: dict[str, str | None], at: int, end: int,
+             strip: bool = False) -> tuple[Edit, ...] | None:
+        if self.fix is None:
+            return None
+        out = []
+        for is_name, piece in self.fix:
+            if is_name:
+                value = values.get(piece)
+                if not value:
+                    return None
+                out.append(value)
+            else:
+                out.append(piece)
+        text = "".join(out)
+        return (Edit(at, end, text.strip() if strip else text),)
+
+    def _skippable(self, text: str, s: int, e: int) -> bool:
+        return self.skip_token is not None and self.skip_token.fullmatch(text, s, e) is not None
+
+    def _hangs(self, ch: str) -> bool:
+        return self.strip_char is not None and self.strip_char.fullmatch(ch) is not None
+
+    def _last_word(self, text: str) -> tuple[tuple[int, int] | None, int | None]:
+        """The last token that is not skippable (without hanging punctuation) and its end."""
+        for m in _TOKEN_BACKWARDS.finditer(text):
+            s, e = m.span()
+            if self._skippable(text, s, e):
+                continue
+            core = e
+            while core > s and self._hangs(text[core - 1]):
+                core -= 1
+            return (s, core), e
+        return None, None
+
+    def _first_word(self, text: str) -> tuple[tuple[int, int] | None, int | None]:
+        """The first token that is not skippable (without hanging punctuation) and its start."""
+        for m in _TOKEN.finditer(text):
+            s, e = m.span()
+            if self._skippable(text, s, e):
+                continue
+            core_start, core_end = s, e
+            while core_start < e and self._hangs(text[core_start]):
+                core_start += 1
+            while core_end > core_start and self._hangs(text[core_end - 1]):
+                core_end -= 1
+            return (core_start, core_end), s
+        return None, None
+
+
+def parse_template(template: str, declared: set[str]) -> tuple[tuple[_Part, ...], list[str]]:
+    """Split a pattern into regex pieces and `{name}` placeholders; also list unknown names."""
+    parts: list[_Part] = []
+    unknown: list[str] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(template):
+        name = m.group(1)
+        if name not in declared and name not in CONTEXT_FIELDS:
+            if name in _FUZZY_NAMES:
+                continue
+            unknown.append(name)
+        if m.start() > pos:
+            parts.append((False, template[pos:m.start()]))
+        parts.append((True, name))
+        pos = m.end()
+    if pos < len(template):
+        parts.append((False, template[pos:]))
+    return tuple(parts), unknown
+
+
+def compile_require(opts: RequireOptions, ctx: CompileContext) -> RequireCheck | None:
+    ok = True
+    flags = regex.VERSION1 | (regex.IGNORECASE if opts.ignore_case else 0)
+    for name, fallback in opts.placeholders.items():
+        if not name.isidentifier():
+            ctx.error(("placeholders", name), f"placeholder name {name!r} is not a name",
+                      "use letters, digits and _")
+            ok = False
+        try:
+            regex.compile(fallback, flags)
+        except regex.error as exc:
+            ctx.error(("placeholders", name), f"invalid regular expression: {exc}")
+            ok = False
+    declared = set(opts.placeholders)
+    parts, unknown = parse_template(opts.pattern, declared)
+    for name in unknown:
+        ctx.error(("pattern",), f"unknown placeholder {{{name}}}",
+                  f"declare it under `placeholders` or use a context field: "
+                  f"{', '.join(CONTEXT_FIELDS)}; write \\{{ for a literal brace")
+        ok = False
+    fix_parts: tuple[_Part, ...] | None = None
+    if opts.fix is not None:
+        if not opts.present:
+            ctx.error(("fix",), "a fix inserts a missing item; it needs `present: true`")
+            ok = False
+        fix_parts, fix_unknown = parse_template(opts.fix, declared)
+        fix_parts = tuple((is_name, piece if is_name else piece.replace("\\{", "{"))
+                          for is_name, piece in fix_parts)
+        for name in fix_unknown:
+            ctx.error(("fix",), f"unknown placeholder {{{name}}}",
+                      f"declare it under `placeholders` or use: {', '.join(CONTEXT_FIELDS)}")
+            ok = False
+    if not ok:
+        return None
+    edges = _Edges.from_skip(frozenset(opts.skip))
+    probe = _fill(parts, {}, {piece: "x" for is_name, piece in parts if is_name}) or ""
+    try:
+        regex.compile(probe, flags)
+        regex.compile(edges.wrap(probe, opts.position), flags)
+    except regex.error as exc:
+        # With placeholders filled in, a position would not point into the user's pattern.
+        detail = getattr(exc, "msg", exc) if probe != opts.pattern else exc
+        ctx.error(("pattern",), f"invalid regular expression: {detail}",
+                  "see the `regex` module syntax")
+        return None
+
+    names = tuple(dict.fromkeys(piece for is_name, piece in parts + (fix_parts or ())
+                                if is_name))
+    fallbacks = dict(opts.placeholders)
+
+    @lru_cache(maxsize=512)
+    def compiled(values: tuple[str | None, ...]) -> "regex.Pattern[str] | None":
+        body = _fill(parts, dict(zip(names, values, strict=True)), fallbacks)
+        return None if body is None else regex.compile(edges.wrap(body, opts.position), flags)
+
+    skip_token = regex.compile(edges.token, regex.VERSION1) if edges.token else None
+    strip_char = regex.compile(f"[{edges.strip}]", regex.VERSION1) if edges.strip else None
+    return RequireCheck(parts, names, opts.position, opts.present, fix_parts, compiled,
+                        skip_token, strip_char)
+
+
+def _fill(parts: tuple[_Part, ...], given: dict[str, str | None],
+          fallbacks: dict[str, str]) -> str | None:
+    """The pattern's regex with each `{name}` replaced: context value, else fallback regex."""
+    out = []
+    for is_name, piece in parts:
+        value = given.get(piece) if is_name else None
+        if not is_name:
+            out.append(piece)
+        elif value:
+            out.append(regex.escape(value))
+        elif piece in fallbacks:
+            out.append(f"(?:{fallbacks[piece]})")
+        else:
+            return None
+    return "".join(out)

@@ -1,0 +1,160 @@
+"""The `tokens` rule type: spaCy Matcher patterns in YAML, on the blank English tokenizer."""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from itertools import product
+from typing import Any, Iterator
+
+import pytest
+
+from replylint import Linter
+from replylint.errors import PolicyError
+from replylint.policy import load_policy_text
+
+ADVICE = r"""
+rules:
+  - id: trading-advice
+    type: tokens
+    message: "'{match}' reads as a recommendation to trade a security."
+    patterns:
+      # an advice verb, a cashtag: "buy $TSLA", "Sell $nvda"
+      - [{LOWER: {IN: [buy, sell, short]}}, {ORTH: '$'}, {LOWER: {REGEX: '^[a-z]{1,5}$'}}]
+      # an advice verb, a bare ticker in capitals: "sell AAPL"
+      - [{LOWER: {IN: [buy, sell, short]}},
+         {TEXT: {REGEX: '^[A-Z]{2,5}$', NOT_IN: [NOW, ASAP, IT, THE, ONE]}}]
+"""
+
+
+@pytest.fixture(scope="module")
+def advice() -> Linter:
+    return Linter(load_policy_text(ADVICE))
+
+
+def spans(linter: Linter, text: str) -> list[tuple[str, int, int]]:
+    return [(text[v.start:v.end], v.start, v.end) for v in linter.check(text).violations]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("you should buy $TSLA", [("buy $TSLA", 11, 20)]),
+    ("I'd sell AAPL now", [("sell AAPL", 4, 13)]),
+    ("Honestly? SELL $nvda!!", [("SELL $nvda", 10, 20)]),
+    ("Hi!\r\nYou should short GME 🚀 today", [("short GME", 16, 25)]),
+    ("Café owners: buy MSFT, sell IBM", [("buy MSFT", 13, 21), ("sell IBM", 23, 31)]),
+    ("You can buy a seat on board", []),
+    ("Check the sell-by date", []),
+    ("Buy NOW and save", []),
+    ("We don't sell $", []),
+    ("Your $TSLA order", []),
+], ids=["cashtag", "ticker", "case-punct", "crlf-emoji", "two-hits", "buy-a-seat", "sell-by",
+        "stoplisted-caps", "no-ticker", "no-verb"])
+def test_advice_verb_followed_by_a_ticker(advice: Linter, text: str,
+                                          expected: list[tuple[str, int, int]]) -> None:
+    assert spans(advice, text) == expected
+
+
+def test_violation_fields(advice: Linter) -> None:
+    text = "Thanks!\nI'd sell AAPL now"
+    (v,) = advice.check(text).violations
+    assert (v.rule, v.message, v.start, v.end, v.line, v.column, v.end_line, v.end_column,
+            v.matched) == ("trading-advice",
+                           "'sell AAPL' reads as a recommendation to trade a security.",
+                           12, 21, 2, 5, 2, 14, "sell AAPL")
+
+
+@pytest.mark.parametrize("greedy, expected", [
+    ("LONGEST", [("pay", 0, 3), ("now or never", 4, 16)]),
+    ("FIRST", [("pay now", 0, 7)]),
+    ("null", [("pay now", 0, 7)]),  # every match; the linter keeps the earliest of overlaps
+])
+def test_greedy_filters_overlapping_matches(greedy: str, expected: list[Any]) -> None:
+    policy = f"""
+rules:
+  - id: pressure
+    type: tokens
+    greedy: {greedy}
+    patterns:
+      - [{{LOWER: pay}}, {{LOWER: now, OP: '?'}}]
+      - [{{LOWER: now}}, {{LOWER: or}}, {{LOWER: never}}]
+"""
+    assert spans(Linter(load_policy_text(policy)), "pay now or never") == expected
+
+
+@pytest.mark.parametrize("pattern, message", [
+    ("[{LOWER: buy}, {LOWERR: x}]",
+     "<string>:6:24: rules[0].patterns[0][1]: invalid token pattern: token 1: "
+     "unknown attribute 'LOWERR'"),
+    ("[{LOWER: {INN: [a, b]}}]",
+     "<string>:6:18: rules[0].patterns[0][0].LOWER: invalid token pattern: token 0, LOWER: "
+     "unknown key 'INN'"),
+    ("[{LOWER: buy, OP: '??'}]",
+     "<string>:6:27: rules[0].patterns[0][0].OP: invalid token pattern: token 0, OP: "
+     "Input should be '+', '*', '?' or '!'"),
+    ("[{LOWER: {REGEX: '^(buy'}}]",
+     "<string>:6:9: rules[0].patterns[0]: invalid token pattern: missing ), unterminated "
+     "subpattern"),
+    ("[{LOWER: {IN: [true]}}]",
+     "rules[0].patterns[0][0].LOWER: invalid token pattern: token 0, LOWER: Input should be a "
+     "valid string (unquoted true/false are YAML booleans; quote them)"),
+    ("[]", "<string>:6:9: rules[0].patterns[0]: a pattern needs at least one token spec"),
+    ("[buy]", "<string>:6:10: rules[0].patterns[0][0]: expected a mapping"),
+], ids=["unknown-attribute", "unknown-operator", "bad-op", "bad-regex", "yaml-boolean",
+        "empty-pattern", "not-a-mapping"])
+def test_invalid_patterns_point_at_the_yaml(pattern: str, message: str) -> None:
+    policy = f"rules:\n  - id: advice\n    type: tokens\n    patterns:\n" \
+             f"      - [{{LOWER: ok}}]\n      - {pattern}\n"
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(policy)
+    assert message.replace("patterns[0]", "patterns[1]") in str(info.value)
+
+
+@pytest.mark.parametrize("attr", ["POS", "pos", "TAG", "DEP", "LEMMA", "MORPH", "ENT_TYPE",
+                                  "SENT_START", "IS_SENT_START", "_"])
+def test_attributes_of_a_trained_pipeline_are_rejected(attr: str) -> None:
+    policy = f"rules:\n  - id: advice\n    type: tokens\n    patterns:\n" \
+             f"      - [{{LOWER: buy}}, {{{attr}: VERB}}]\n"
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(policy)
+    assert str(info.value) == (
+        f"<string>:5:{27 + len(attr)}: rules[0].patterns[0][1].{attr}: {attr} needs a trained "
+        f"pipeline; replylint tokenizes with spacy.blank('en'), which does not set it (match the "
+        f"words instead: LOWER, NORM, TEXT with IN or REGEX)")
+
+
+def test_every_invalid_pattern_is_reported() -> None:
+    policy = """rules:
+  - id: advice
+    type: tokens
+    greedy: BIGGEST
+    patterns: []
+"""
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(policy)
+    assert [str(i) for i in info.value.issues] == [
+        "<string>:4:13: rules[0].greedy: expected 'FIRST' | 'LONGEST' or null, found 'BIGGEST'",
+        "<string>:5:15: rules[0].patterns: must not be empty",
+    ]
+
+
+def _texts() -> Iterator[str]:
+    verbs = ["buy", "Sell", "short", "hold", "book"]
+    things = ["$TSLA", "AAPL", "a seat", "NOW", "$nvda", "the dip", "GME 🚀"]
+    lead = ["", "Hi!\r\n", "You should ", "I'd ", "Don't "]
+    tail = ["", " today", ". ^MS", "!!"]
+    for a, b, c, d in product(lead, verbs, things, tail):
+        yield f"{a}{b} {c}{d}"
+
+
+def test_one_linter_is_safe_to_share_between_threads(advice: Linter) -> None:
+    texts = list(_texts()) * 3
+    sequential = [advice.check(t).violations for t in texts]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            threaded = list(pool.map(lambda t: advice.check(t).violations, texts, chunksize=1))
+    finally:
+        sys.setswitchinterval(interval)
+    assert threaded == sequential
+    assert sum(1 for v in sequential if v) == 3 * 5 * 4 * 3 * 4
