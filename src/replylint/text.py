@@ -147,3 +147,55 @@ def line_text(text: str, index: LineIndex, line: int) -> str:
     """The text of a 1-based line without its line break."""
     start, end = index.line_span(line)
     return text[start:end].rstrip("\r\n")
+
+
+# Latin letters that NFD does not decompose but that read as the plain letter in a word.
+_LATIN_EXTRA: dict[str, str] = {
+    "ø": "o", "đ": "d", "ł": "l", "ħ": "h", "ŧ": "t", "ƒ": "f", "ɨ": "i", "ǝ": "e", "ı": "i",
+    "ʋ": "v", "ɓ": "b", "ɗ": "d", "ƙ": "k", "ɲ": "n", "ʂ": "s", "ʐ": "z", "æ": "ae", "œ": "oe",
+}
+
+
+def skeleton(text: str, base: Normalized | None = None) -> Normalized:
+    """`normalize` plus diacritics stripped (`fück`, `shït` -> `fuck`, `shit`); offsets kept.
+
+    A view for lexicon matching, where an accent is an obfuscation rather than a different word.
+    Every character still maps back to whole original characters (grapheme clusters), so a span
+    found here covers the accents and invisible characters of the word it came from.
+    `base`, when given, must be `normalize(text)` (a draft's cached view).
+    """
+    if base is None:
+        base = normalize(text)
+    if base.text.isascii() or all(_strip_marks(ch) == ch for ch in set(base.text)
+                                  if not ch.isascii()):
+        return base
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for i, ch in enumerate(base.text):
+        piece = ch if ch.isascii() else _strip_marks(ch)
+        s, e = base.original_span(i, i + 1)
+        if not piece:
+            # A dropped mark belongs to the letter before it: widen that letter's span.
+            k = len(ends) - 1
+            while k >= 0 and starts[k] == starts[-1]:
+                ends[k] = max(ends[k], e)
+                k -= 1
+            continue
+        out.append(piece)
+        starts.extend([s] * len(piece))
+        ends.extend([e] * len(piece))
+    return Normalized("".join(out), tuple(starts), tuple(ends))
+
+
+@lru_cache(maxsize=4096)
+def _strip_marks(ch: str) -> str:
+    if ch in _LATIN_EXTRA:
+        return _LATIN_EXTRA[ch]
+    decomposed = unicodedata.normalize("NFD", ch)
+    base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if base and base.isascii():
+        return base
+    if not base:
+        return ""
+    return ch
