@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 from .errors import InputError, PolicyError, PolicyIssue, ReplylintError, UsageError
+from .hook import ReplyBlocked, aguard, guard, pre_send
 from .linter import ContextLike, Linter, PolicySpec
 from .model import Context, Decision, Edit, Report, Severity, Violation
 from .policy import Policy, load_policy
@@ -14,7 +15,7 @@ __version__ = "0.1.0"
 __all__ = [
     "check", "check_many", "load_policy", "Linter", "Policy", "Report", "Violation", "Context",
     "Decision", "Edit", "Severity", "ReplylintError", "PolicyError", "PolicyIssue", "InputError",
-    "UsageError", "__version__",
+    "UsageError", "guard", "aguard", "pre_send", "ReplyBlocked", "__version__",
 ]
 
 

@@ -32,9 +32,15 @@ PROGRESS_AFTER = 200
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (never raises, never prints a traceback)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["serve"]:
+        # The HTTP hook has its own options and lives behind the `serve` extra.
+        from .server import serve_command
+
+        return serve_command(arguments[1:])
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else ExitCode.ERROR
     if not getattr(args, "command", None):
@@ -124,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the JSON Schema of the policy format")
     schema.set_defaults(run=run_schema)
+
+    # Listed for --help only: main() hands `serve ...` to replylint.server before parsing.
+    sub.add_parser("serve", add_help=False,
+                   help="run the HTTP pre-send hook (pip install \"replylint[serve]\"); "
+                        "see `replylint serve --help`")
     return parser
 
 

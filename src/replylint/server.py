@@ -1,0 +1,1040 @@
+"""`replylint serve`: the HTTP pre-send hook help desks and chat tools call before a reply goes out.
+
+Policies are compiled and warmed once at start; each request is one check run in a worker thread
+under a deadline. Client mistakes are answered with RFC 9457 problem documents, never a 500.
+FastAPI and uvicorn are imported only here (the `serve` extra), so `import replylint` stays light.
+(No `from __future__ import annotations`: FastAPI resolves the endpoints' annotations at runtime.)
+"""
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+import random
+import re
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from .errors import PolicyError, ReplylintError
+from .exitcodes import ExitCode
+from .hook import verdict_message
+from .linter import Linter
+from .model import Context, Decision, Report
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fastapi import FastAPI
+    from starlette.requests import Request
+
+INSTALL_HINT = 'pip install "replylint[serve]"'
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+MAX_JSON_DEPTH = 32
+REQUEST_ID_MAX = 128
+WARM_TEXT = "Hi Dana, thanks for your patience! Your refund is on its way. ^MS"
+OPEN_PATHS = ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json")
+GETSTREAM_PATH = "/v1/adapters/getstream/before-message-send"
+CHECK_KEYS = ("text", "context", "policy")
+BATCH_ITEM_KEYS = ("id", "text", "context", "policy")
+_REQUEST_ID_CHARS = re.compile(r"[^A-Za-z0-9._:\-]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+Message = MutableMapping[str, Any]
+Scope = MutableMapping[str, Any]
+Send = Callable[[Message], Awaitable[None]]
+Receive = Callable[[], Awaitable[Message]]
+_ids = random.Random()  # request ids need to be unique, not secret; os.urandom is slow here
+
+# slug -> (status, title, what it means): the `type` of a problem document is /problems/<slug>.
+PROBLEMS: dict[str, tuple[int, str, str]] = {
+    "body-not-json": (400, "Request body is not JSON",
+                      "The body could not be parsed as one JSON value (RFC 8259)."),
+    "invalid-utf8": (400, "Request body is not UTF-8", "JSON bodies must be encoded in UTF-8."),
+    "json-too-deep": (400, "JSON nested too deeply",
+                      f"Objects and arrays may nest at most {MAX_JSON_DEPTH} levels."),
+    "invalid-string": (400, "Unpaired surrogate in a string",
+                       "A \\uD800-\\uDFFF escape without its pair is not a character."),
+    "unauthorized": (401, "Missing or wrong credentials",
+                     "Send `Authorization: Bearer <token>` (or a valid GetStream X-Signature)."),
+    "not-found": (404, "No such endpoint", "See /docs for the endpoints."),
+    "method-not-allowed": (405, "Method not allowed", "See /docs for each endpoint's method."),
+    "body-too-large": (413, "Request body too large",
+                       "The body is larger than the server's --max-body-bytes."),
+    "text-too-long": (413, "Reply text too long",
+                      "The reply is longer than the server's --max-text-chars."),
+    "batch-too-large": (413, "Too many items in one batch",
+                        "A batch holds at most --max-batch items."),
+    "unsupported-media-type": (415, "Unsupported media type",
+                               "Send `Content-Type: application/json` (UTF-8)."),
+    "invalid-request": (422, "Request does not match the schema",
+                        "A field is missing, unknown or of the wrong type; see `errors`."),
+    "unknown-policy": (422, "Unknown policy",
+                       "`policy` must name one of the policies the server loaded (GET /v1/rules)."),
+    "internal-error": (500, "Internal error",
+                       "The check failed on the server; the request id is in the log."),
+    "overloaded": (503, "Server busy", "Too many requests in flight; retry shortly."),
+    "not-ready": (503, "Not ready", "Policies are still being compiled and warmed."),
+}
+
+
+class Problem(Exception):
+    """An RFC 9457 problem to answer with; raised anywhere in request handling."""
+
+    def __init__(self, slug: str, detail: str, *, errors: list[dict[str, str]] | None = None,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.slug = slug
+        self.status = PROBLEMS[slug][0]
+        self.detail = detail
+        self.errors = errors
+        self.headers = dict(headers or {})
+
+    def document(self, instance: str, request_id: str | None) -> dict[str, Any]:
+        doc: dict[str, Any] = {"type": f"/problems/{self.slug}", "title": PROBLEMS[self.slug][1],
+                               "status": self.status, "detail": self.detail,
+                               "instance": instance}
+        if request_id:
+            doc["request_id"] = request_id
+        if self.errors:
+            doc["errors"] = self.errors
+        return doc
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass
+class ServerConfig:
+    """Everything a running server needs: compiled policies and the limits it enforces."""
+
+    linters: dict[str, Linter]
+    default: str
+    max_text_chars: int = 20_000
+    max_body_bytes: int = 1_000_000
+    max_batch: int = 100
+    deadline_ms: int = 300
+    threads: int = 4
+    max_in_flight: int = 256
+    token: str | None = field(default=None, repr=False)
+    getstream_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def drain_limit(self) -> int:
+        """Read (and discard) an oversized body up to this size so the client gets its 413."""
+        return max(16 * self.max_body_bytes, 16 * 1024 * 1024)
+
+
+def load_policies(specs: list[str], policy_dir: str | None = None) -> dict[str, Linter]:
+    """Compile every policy once: `SPEC`, `NAME=SPEC` or each *.yaml of a directory (by stem).
+
+    Collects the problems of every policy before raising, so one start-up shows them all.
+    """
+    named: list[tuple[str | None, str]] = []
+    for spec in specs:
+        label, sep, target = spec.partition("=")
+        if sep and label and not label.startswith("pack:") and "/" not in label:
+            named.append((label, target))
+        else:
+            named.append((None, spec))
+    if policy_dir is not None:
+        directory = Path(policy_dir)
+        if not directory.is_dir():
+            raise ReplylintError(f"--policy-dir {policy_dir}: not a directory")
+        files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+        if not files:
+            raise ReplylintError(f"--policy-dir {policy_dir}: no *.yaml policy files")
+        named.extend((p.stem, str(p)) for p in files)
+    if not named:
+        named.append((None, "pack:default"))
+    linters: dict[str, Linter] = {}
+    issues: list[Any] = []
+    for name, ref in named:
+        try:
+            linter = Linter.from_policy(ref)
+        except PolicyError as exc:
+            issues.extend(exc.issues)
+            continue
+        key = name or linter.policy.name
+        if key in linters:
+            raise ReplylintError(f"two policies are named {key!r}; name them with NAME=PATH")
+        linters[key] = linter
+    if issues:
+        raise PolicyError(issues)
+    return linters
+
+
+def warm(linters: Mapping[str, Linter]) -> None:
+    """Run one check per policy so lazy parts (the tokenizer, caches) load before traffic."""
+    for linter in linters.values():
+        linter.check(WARM_TEXT, {"agent": "MS", "customer": "Dana", "channel": "twitter"})
+
+
+# --------------------------------------------------------------------------- request parsing
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(body: bytes) -> Any:
+    """Decode a UTF-8 JSON body, refusing what would break later: NaN, deep nesting, lone
+    surrogates, integers too long to convert."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Problem("invalid-utf8", f"byte 0x{body[exc.start]:02x} at offset {exc.start} "
+                                      f"is not valid UTF-8") from None
+    text = text.removeprefix("\ufeff")
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise Problem("json-too-deep", f"JSON nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:
+        raise Problem("body-not-json", f"the body is not valid JSON: {exc}") from None
+    _inspect(value)
+    return value
+
+
+def _inspect(value: Any) -> None:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                raise Problem("invalid-string", "a string contains an unpaired UTF-16 surrogate")
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise Problem("json-too-deep",
+                              f"JSON nests deeper than {MAX_JSON_DEPTH} levels")
+            if isinstance(item, dict):
+                stack.extend((k, depth) for k in item)
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    """One validated reply to check."""
+
+    text: str
+    context: Context
+    policy: str
+
+
+def validate_item(obj: Any, config: ServerConfig, *, pointer: str = "",
+                  keys: tuple[str, ...] = CHECK_KEYS) -> CheckItem:
+    """Turn one request object into a CheckItem, or raise the Problem that says what is wrong."""
+    if not isinstance(obj, dict):
+        raise Problem("invalid-request", f"expected a JSON object, found {_json_type(obj)}",
+                      errors=[{"pointer": pointer or "/", "detail": "expected an object"}])
+    errors: list[dict[str, str]] = []
+    for key in obj:
+        if key not in keys:
+            errors.append({"pointer": f"{pointer}/{_escape(key)}",
+                           "detail": f"unknown field {key!r}; allowed: {', '.join(keys)}"})
+    text = obj.get("text")
+    if "text" not in obj:
+        errors.append({"pointer": f"{pointer}/text", "detail": "required field is missing"})
+    elif not isinstance(text, str):
+        errors.append({"pointer": f"{pointer}/text",
+                       "detail": f"expected a string, found {_json_type(text)}"})
+    context = obj.get("context")
+    if context is not None:
+        errors.extend(_context_errors(context, f"{pointer}/context"))
+    policy = obj.get("policy")
+    if policy is not None and not isinstance(policy, str):
+        errors.append({"pointer": f"{pointer}/policy",
+                       "detail": f"expected a string, found {_json_type(policy)}"})
+    if "id" in obj and not isinstance(obj["id"], (str, int)) or isinstance(obj.get("id"), bool):
+        errors.append({"pointer": f"{pointer}/id",
+                       "detail": f"expected a string or integer, found {_json_type(obj['id'])}"})
+    if errors:
+        raise Problem("invalid-request", errors[0]["detail"] if len(errors) == 1
+                      else f"{len(errors)} fields are invalid", errors=errors)
+    assert isinstance(text, str)
+    if len(text) > config.max_text_chars:
+        raise Problem("text-too-long", f"the reply has {len(text):,} characters; the limit is "
+                                       f"{config.max_text_chars:,}")
+    name = policy if isinstance(policy, str) else config.default
+    if name not in config.linters:
+        raise Problem("unknown-policy", f"no policy named {name!r}; this server has: "
+                                        f"{', '.join(config.linters)}",
+                      errors=[{"pointer": f"{pointer}/policy", "detail": "unknown policy"}])
+    return CheckItem(text, Context.from_mapping(context), name)
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _context_errors(context: Any, pointer: str) -> list[dict[str, str]]:
+    if not isinstance(context, dict):
+        return [{"pointer": pointer, "detail": f"expected an object, found {_json_type(context)}"}]
+    errors: list[dict[str, str]] = []
+    for key, value in context.items():
+        where = f"{pointer}/{_escape(key)}"
+        if key == "disable":
+            if not (isinstance(value, str) or (isinstance(value, list)
+                                               and all(isinstance(v, str) for v in value))):
+                errors.append({"pointer": where,
+                               "detail": "expected a rule id or a list of rule ids"})
+        elif key == "replylint":
+            if not isinstance(value, dict):
+                errors.append({"pointer": where, "detail": "expected an object with `disable` "
+                                                           "and `reason`"})
+            else:
+                errors.extend(_context_errors(value, where))
+        elif key == "public":
+            if value is not None and not isinstance(value, bool):
+                errors.append({"pointer": where,
+                               "detail": f"expected a boolean, found {_json_type(value)}"})
+        elif isinstance(value, (dict, list)):
+            errors.append({"pointer": where, "detail": f"expected a string, number or boolean, "
+                                                       f"found {_json_type(value)}"})
+    return errors
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def report_body(report: Report, started: float) -> dict[str, Any]:
+    """The JSON answer for one reply: the report plus one sentence for the agent and timing."""
+    body = report.to_dict()
+    body["message"] = verdict_message(report)
+    body["elapsed_ms"] = round((time.monotonic() - started) * 1000, 3)
+    return body
+
+
+def _dumps(value: Any) -> bytes:
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _log(record: dict[str, Any]) -> None:
+    try:
+        sys.stderr.write(json.dumps({"time": _now(), **record}, ensure_ascii=True) + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # pragma: no cover - stderr closed
+        pass
+
+
+def _request_id(raw: bytes | None) -> str:
+    if raw:
+        cleaned = _REQUEST_ID_CHARS.sub("", raw.decode("latin-1"))[:REQUEST_ID_MAX]
+        if cleaned:
+            return cleaned
+    return f"{_ids.getrandbits(128):032x}"
+
+
+def _bearer_ok(authorization: str | None, token: str) -> bool:
+    if not authorization:
+        return False
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(value.strip().encode("utf-8", "replace"), token.encode("utf-8"))
+
+
+class _Stats:
+    """Requests started and finished: the shutdown log proves none was dropped."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.finished = 0
+        self.in_flight = 0
+
+
+class HookApp:
+    """The ASGI application: FastAPI inside a gate for request ids, the in-flight limit, bearer
+    auth and access logs (pure ASGI, so the gate costs microseconds, not a middleware stack)."""
+
+    def __init__(self, app: "FastAPI", config: ServerConfig, stats: _Stats) -> None:
+        self.app = app
+        self.fastapi = app
+        self.config = config
+        self.stats = stats
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.monotonic()
+        headers = dict(scope.get("headers") or [])
+        rid = _request_id(headers.get(b"x-request-id"))
+        state = scope.setdefault("state", {})
+        state["request_id"] = rid
+        state["started"] = started
+        status = 0
+        path: str = scope.get("path", "")
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"x-request-id", rid.encode("ascii"))]}
+            await send(message)
+
+        self.stats.started += 1
+        self.stats.in_flight += 1
+        try:
+            problem: Problem | None = None
+            if self.stats.in_flight > self.config.max_in_flight:
+                problem = Problem("overloaded", f"more than {self.config.max_in_flight} "
+                                                f"requests in flight", headers={"retry-after": "1"})
+            elif (self.config.token and path.startswith("/v1/") and path != GETSTREAM_PATH
+                  and not _bearer_ok(_header(headers, b"authorization"), self.config.token)):
+                problem = Problem("unauthorized", "a valid bearer token is required",
+                                  headers={"www-authenticate": 'Bearer realm="replylint"'})
+            if problem is not None:
+                await _send_problem(send_with_id, problem, path, rid)
+            else:
+                await self.app(scope, receive, send_with_id)
+        finally:
+            self.stats.in_flight -= 1
+            self.stats.finished += 1
+            record: dict[str, Any] = {
+                "event": "request", "request_id": rid, "method": scope.get("method"),
+                "path": path, "status": status,
+                "elapsed_ms": round((time.monotonic() - started) * 1000, 3)}
+            for key in ("decision", "decisions", "policy", "incomplete"):
+                if key in state:
+                    record[key] = state[key]
+            _log(record)
+
+
+def _header(headers: Mapping[bytes, bytes], name: bytes) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1") if value is not None else None
+
+
+async def _send_problem(send: Send, problem: Problem,
+                        path: str, rid: str) -> None:
+    body = _dumps(problem.document(path, rid))
+    headers = [(b"content-type", b"application/problem+json"),
+               (b"content-length", str(len(body)).encode())]
+    headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in problem.headers.items()]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# --------------------------------------------------------------------------- the application
+
+
+def _schemas() -> dict[str, Any]:
+    ref = "#/components/schemas/"
+    scalar = {"type": ["string", "number", "boolean", "null"]}
+    return {
+        "Context": {
+            "type": "object", "description": "What the linter knows about the reply besides "
+                                             "its text; other keys are message placeholders.",
+            "properties": {
+                "channel": {"type": "string", "examples": ["twitter"]},
+                "agent": {"type": "string", "examples": ["MS"]},
+                "customer": {"type": "string", "examples": ["Dana"]},
+                "public": {"type": "boolean"},
+                "disable": {"oneOf": [{"type": "string"},
+                                      {"type": "array", "items": {"type": "string"}}]},
+                "reason": {"type": "string"},
+            },
+            "additionalProperties": scalar,
+        },
+        "CheckRequest": {
+            "type": "object", "required": ["text"], "additionalProperties": False,
+            "properties": {
+                "text": {"type": "string",
+                         "description": "The reply, exactly as it would be sent."},
+                "context": {"$ref": ref + "Context"},
+                "policy": {"type": "string", "description": "A policy name from GET /v1/rules; "
+                                                            "default: the server's first policy."},
+            },
+            "examples": [{"text": "Honestly you should buy more $TSLA now! ^MS",
+                          "context": {"channel": "twitter", "agent": "MS"}}],
+        },
+        "BatchItem": {
+            "type": "object", "required": ["text"], "additionalProperties": False,
+            "properties": {"id": {"type": ["string", "integer"]},
+                           "text": {"type": "string"}, "context": {"$ref": ref + "Context"},
+                           "policy": {"type": "string"}},
+        },
+        "BatchRequest": {
+            "type": "object", "required": ["items"], "additionalProperties": False,
+            "properties": {"items": {"type": "array", "items": {"$ref": ref + "BatchItem"}}},
+        },
+        "Edit": {"type": "object", "properties": {"start": {"type": "integer"},
+                                                  "end": {"type": "integer"},
+                                                  "replacement": {"type": "string"}}},
+        "Violation": {
+            "type": "object",
+            "properties": {
+                "rule": {"type": "string"},
+                "severity": {"enum": ["error", "warning", "info"]},
+                "message": {"type": "string"},
+                "start": {"type": "integer", "description": "0-based character offset"},
+                "end": {"type": "integer", "description": "exclusive"},
+                "line": {"type": "integer"}, "column": {"type": "integer"},
+                "end_line": {"type": "integer"}, "end_column": {"type": "integer"},
+                "matched": {"type": "string"},
+                "suggestions": {"type": "array", "items": {"type": "string"}},
+                "fix": {"type": ["array", "null"], "items": {"$ref": ref + "Edit"}},
+                "why": {"type": ["string", "null"]},
+            },
+        },
+        "CheckResponse": {
+            "type": "object",
+            "properties": {
+                "decision": {"enum": ["allow", "warn", "block"]},
+                "ok": {"type": "boolean", "description": "false only when decision is block"},
+                "message": {"type": "string", "description": "One sentence for the agent."},
+                "policy": {"type": "string"}, "policy_hash": {"type": "string"},
+                "violations": {"type": "array", "items": {"$ref": ref + "Violation"}},
+                "suppressed": {"type": "array", "items": {"type": "string"}},
+                "incomplete": {"type": "boolean",
+                               "description": "true when the deadline skipped some rules"},
+                "elapsed_ms": {"type": "number"},
+            },
+        },
+        "BatchResponse": {
+            "type": "object",
+            "properties": {
+                "results": {"type": "array", "items": {"oneOf": [
+                    {"allOf": [{"$ref": ref + "CheckResponse"},
+                               {"type": "object", "properties": {
+                                   "index": {"type": "integer"},
+                                   "id": {"type": ["string", "integer"]}}}]},
+                    {"type": "object", "properties": {
+                        "index": {"type": "integer"}, "id": {"type": ["string", "integer"]},
+                        "error": {"$ref": ref + "Problem"}}}]}},
+                "incomplete": {"type": "boolean"},
+                "elapsed_ms": {"type": "number"},
+            },
+        },
+        "Problem": {
+            "type": "object", "description": "RFC 9457 problem details.",
+            "properties": {
+                "type": {"type": "string", "examples": ["/problems/body-not-json"]},
+                "title": {"type": "string"}, "status": {"type": "integer"},
+                "detail": {"type": "string"}, "instance": {"type": "string"},
+                "request_id": {"type": "string"},
+                "errors": {"type": "array", "items": {"type": "object", "properties": {
+                    "pointer": {"type": "string"}, "detail": {"type": "string"}}}},
+            },
+        },
+    }
+
+
+def _body_spec(name: str) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}}
+
+
+def _responses(name: str, *statuses: int) -> dict[int | str, dict[str, Any]]:
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    out: dict[int | str, dict[str, Any]] = {200: {"description": "OK", "content": {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}}
+    for status in statuses:
+        titles = sorted({t for s, t, _ in PROBLEMS.values() if s == status})
+        out[status] = {"description": "; ".join(titles), "content": problem}
+    return out
+
+
+def create_app(config: ServerConfig) -> HookApp:
+    """Build the ASGI application; `.fastapi` is the FastAPI app inside (routes, OpenAPI)."""
+    from fastapi import FastAPI
+    from fastapi.openapi.utils import get_openapi
+    from starlette.exceptions import HTTPException
+    from starlette.requests import ClientDisconnect, Request
+    from starlette.responses import Response
+
+    stats = _Stats()
+    executor = ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="replylint")
+    ready = {"value": False}
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        if not ready["value"]:
+            await asyncio.get_running_loop().run_in_executor(executor, warm, config.linters)
+            ready["value"] = True
+        yield
+        ready["value"] = False
+        executor.shutdown(wait=True)
+        _log({"event": "shutdown", "requests_started": stats.started,
+              "requests_finished": stats.finished})
+
+    app = FastAPI(title="replylint", version=__version__, lifespan=lifespan,
+                  description="The pre-send hook: check a customer-service reply before it "
+                              "goes out. Every verdict is a 200; client mistakes are RFC 9457 "
+                              "problem documents.")
+    app.state.config = config
+    app.state.stats = stats
+    app.state.ready = ready
+
+    def json_response(value: Any, status: int = 200) -> Response:
+        return Response(_dumps(value), status_code=status, media_type="application/json")
+
+    def problem_response(request: Request, problem: Problem) -> Response:
+        rid = request.scope.get("state", {}).get("request_id")
+        return Response(_dumps(problem.document(request.url.path, rid)),
+                        status_code=problem.status, media_type="application/problem+json",
+                        headers=problem.headers)
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Problem)
+        return problem_response(request, exc)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code)
+        if slug is None:
+            slug = "body-not-json" if exc.status_code == 400 else "internal-error"
+        problem = Problem(slug, str(exc.detail), headers=exc.headers)
+        problem.status = exc.status_code
+        return problem_response(request, problem)
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(HTTPException, on_http_error)
+
+    async def read_body(request: Request) -> bytes:
+        ctype = (request.headers.get("content-type") or "").split(";")
+        media = ctype[0].strip().lower()
+        params = {k.strip().lower(): v.strip().strip('"').lower()
+                  for k, _, v in (p.partition("=") for p in ctype[1:])}
+        if not (media == "application/json" or (media.startswith("application/")
+                                                and media.endswith("+json"))):
+            raise Problem("unsupported-media-type",
+                          f"expected application/json, got {media or 'no Content-Type'}")
+        if params.get("charset", "utf-8") not in ("utf-8", "utf8"):
+            raise Problem("unsupported-media-type",
+                          f"expected UTF-8, got charset={params['charset']}")
+        limit = config.max_body_bytes
+        too_large = Problem("body-too-large", f"the body is larger than {limit:,} bytes",
+                            headers={"connection": "close"})
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise Problem("body-not-json", "Content-Length is not a number")
+            # Refuse without reading when the client waits for 100-continue or sends far too
+            # much; otherwise read and discard, so the client is not reset before it reads 413.
+            if int(declared) > limit and (int(declared) > config.drain_limit
+                                          or "100-continue" in
+                                          (request.headers.get("expect") or "").lower()):
+                raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > config.drain_limit:
+                    raise too_large
+                if size <= limit:
+                    chunks.append(chunk)
+        except ClientDisconnect:
+            raise Problem("body-not-json", "the client disconnected before the body "
+                                           "was complete") from None
+        if size > limit:
+            raise too_large
+        return b"".join(chunks)
+
+    async def run(fn: Callable[[], Any]) -> Any:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(executor, fn)
+        except ReplylintError as exc:
+            raise Problem("internal-error", f"the check failed: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - a rule bug must be a 500 problem, not a crash
+            _log({"event": "error", "error": type(exc).__name__, "detail": str(exc)[:300]})
+            raise Problem("internal-error", "the check failed on the server") from None
+
+    def deadline(request: Request) -> float:
+        started = request.scope["state"]["started"]
+        return float(started) + config.deadline_ms / 1000
+
+    def check_now(item: CheckItem, until: float, started: float) -> dict[str, Any]:
+        report = config.linters[item.policy].check(item.text, item.context, deadline=until)
+        return report_body(report, started)
+
+    @app.post("/v1/check", summary="Check one reply", openapi_extra=_body_spec("CheckRequest"),
+              responses=_responses("CheckResponse", 400, 401, 413, 415, 422, 503))
+    async def check(request: Request) -> Response:
+        """Check one reply. Answers 200 with the verdict (allow, warn or block) whatever it is."""
+        item = validate_item(parse_json(await read_body(request)), config)
+        started = request.scope["state"]["started"]
+        until = deadline(request)
+        body = await run(lambda: check_now(item, until, started))
+        state = request.scope["state"]
+        state.update(decision=body["decision"], policy=item.policy)
+        if body["incomplete"]:
+            state["incomplete"] = True
+        return json_response(body)
+
+    @app.post("/v1/check/batch", summary="Check many replies",
+              openapi_extra=_body_spec("BatchRequest"),
+              responses=_responses("BatchResponse", 400, 401, 413, 415, 422, 503))
+    async def check_batch(request: Request) -> Response:
+        """Check up to --max-batch replies; an invalid item gets its own `error`, the rest are
+        checked. One deadline covers the whole batch."""
+        payload = parse_json(await read_body(request))
+        if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
+            raise Problem("invalid-request", "expected an object with an `items` array",
+                          errors=[{"pointer": "/items", "detail": "required array"}])
+        extra = [k for k in payload if k != "items"]
+        if extra:
+            raise Problem("invalid-request", f"unknown field {extra[0]!r}; allowed: items",
+                          errors=[{"pointer": f"/{_escape(k)}", "detail": "unknown field"}
+                                  for k in extra])
+        items: list[Any] = payload["items"]
+        if len(items) > config.max_batch:
+            raise Problem("batch-too-large", f"{len(items)} items; the limit is "
+                                             f"{config.max_batch}")
+        heads: list[dict[str, Any]] = []
+        parsed: list[CheckItem | Problem] = []
+        for i, raw in enumerate(items):
+            head: dict[str, Any] = {"index": i}
+            if isinstance(raw, dict) and isinstance(raw.get("id"), (str, int)) \
+                    and not isinstance(raw.get("id"), bool):
+                head["id"] = raw["id"]
+            heads.append(head)
+            try:
+                parsed.append(validate_item(raw, config, pointer=f"/items/{i}",
+                                            keys=BATCH_ITEM_KEYS))
+            except Problem as exc:
+                parsed.append(exc)
+        started = request.scope["state"]["started"]
+        until = deadline(request)
+        rid = request.scope["state"]["request_id"]
+
+        def check_all() -> list[dict[str, Any]]:
+            return [{**head, "error": entry.document(request.url.path, rid)}
+                    if isinstance(entry, Problem) else {**head, **check_now(entry, until, started)}
+                    for head, entry in zip(heads, parsed)]
+
+        results = await run(check_all)
+        counts: dict[str, int] = {}
+        for r in results:
+            key = r.get("decision", "error")
+            counts[key] = counts.get(key, 0) + 1
+        incomplete = any(r.get("incomplete") for r in results)
+        state = request.scope["state"]
+        state["decisions"] = counts
+        if incomplete:
+            state["incomplete"] = True
+        return json_response({"results": results, "incomplete": incomplete,
+                              "elapsed_ms": round((time.monotonic() - started) * 1000, 3)})
+
+    @app.get("/v1/rules", summary="The loaded policies and their rules")
+    async def rules(policy: str | None = None) -> Response:
+        """Every loaded policy (or one, with `?policy=NAME`): name, hash and rules."""
+        names = list(config.linters)
+        if policy is not None:
+            if policy not in config.linters:
+                raise Problem("unknown-policy", f"no policy named {policy!r}; this server has: "
+                                                f"{', '.join(names)}")
+            names = [policy]
+        out = []
+        for name in names:
+            compiled = config.linters[name].policy
+            out.append({
+                "name": name, "policy": compiled.name, "hash": compiled.hash,
+                "default": name == config.default, "disabled": list(compiled.disabled),
+                "rules": [{"id": r.id, "type": r.type, "severity": r.severity.value,
+                           "message": r.message, "why": r.why, "suppressible": r.suppressible,
+                           "channels": list(r.channels) if r.channels else None}
+                          for r in compiled.rules]})
+        return json_response({"default": config.default, "policies": out})
+
+    @app.get("/healthz", summary="Liveness")
+    async def healthz() -> Response:
+        """200 while the process serves requests."""
+        return json_response({"status": "ok"})
+
+    @app.get("/readyz", summary="Readiness", responses={503: {"description": "Not ready"}})
+    async def readyz(request: Request) -> Response:
+        """200 once every policy is compiled and warmed with one check; 503 before."""
+        if not ready["value"]:
+            return problem_response(request, Problem("not-ready", "policies are warming up"))
+        return json_response({"status": "ready", "policies": list(config.linters),
+                              "default": config.default})
+
+    @app.get("/problems/{slug}", summary="What a problem type means", include_in_schema=False)
+    async def problem_type(slug: str) -> Response:
+        if slug not in PROBLEMS:
+            raise Problem("not-found", f"no problem type {slug!r}")
+        status, title, description = PROBLEMS[slug]
+        return json_response({"type": f"/problems/{slug}", "status": status, "title": title,
+                              "description": description})
+
+    @app.post(GETSTREAM_PATH, summary="GetStream Chat 'Before Message Send' webhook",
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": {"type": "object", "required": ["message"]}}}}})
+    async def getstream(request: Request, policy: str | None = None,
+                        channel: str | None = None) -> Response:
+        """GetStream sends {message, user, channel, request_info}; a blocked reply is answered
+        with the message turned into `type: error` (Stream discards it and shows the text to the
+        sender); anything else is returned unchanged so Stream sends it."""
+        raw = await read_body(request)
+        _getstream_auth(request, raw, config)
+        payload = parse_json(raw)
+        message = payload.get("message") if isinstance(payload, dict) else None
+        if not isinstance(message, dict):
+            raise Problem("invalid-request", "expected GetStream's payload with a `message` "
+                                             "object", errors=[{"pointer": "/message",
+                                                                "detail": "required object"}])
+        text = message.get("text")
+        if text is None or text == "":
+            return json_response({"message": message})
+        if not isinstance(text, str):
+            raise Problem("invalid-request", "message.text must be a string",
+                          errors=[{"pointer": "/message/text", "detail": "expected a string"}])
+        context: dict[str, Any] = {"channel": channel} if channel else {}
+        user = payload.get("user")
+        if isinstance(user, dict) and isinstance(user.get("id"), str):
+            context["user_id"] = user["id"]
+        chan = payload.get("channel")
+        if isinstance(chan, dict):
+            for key in ("type", "id"):
+                if isinstance(chan.get(key), str):
+                    context[f"channel_{key}"] = chan[key]
+        item = validate_item({"text": text, "context": context,
+                              **({"policy": policy} if policy is not None else {})}, config)
+        started = request.scope["state"]["started"]
+        until = deadline(request)
+        body = await run(lambda: check_now(item, until, started))
+        state = request.scope["state"]
+        state.update(decision=body["decision"], policy=item.policy)
+        if body["decision"] != Decision.BLOCK.value:
+            return json_response({"message": message})
+        return json_response({"message": {
+            **message, "type": "error", "text": body["message"],
+            "replylint": {"decision": body["decision"], "policy": body["policy"],
+                          "policy_hash": body["policy_hash"],
+                          "violations": [{k: v[k] for k in ("rule", "severity", "message",
+                                                            "start", "end")}
+                                         for v in body["violations"]]}}})
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(_schemas())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return HookApp(app, config, stats)
+
+
+def _getstream_auth(request: "Request", raw: bytes, config: ServerConfig) -> None:
+    """GetStream signs each call (X-Signature: hex HMAC-SHA256 of the body with the API secret);
+    it cannot send a bearer token, so with a secret configured either credential is accepted."""
+    if config.getstream_secret is None and config.token is None:
+        return
+    if config.token and _bearer_ok(request.headers.get("authorization"), config.token):
+        return
+    if config.getstream_secret is not None:
+        expected = hmac.new(config.getstream_secret.encode(), raw, hashlib.sha256).hexdigest()
+        given = (request.headers.get("x-signature") or "").strip().lower()
+        if hmac.compare_digest(given.encode("ascii", "replace"), expected.encode()):
+            return
+    raise Problem("unauthorized", "a valid X-Signature or bearer token is required",
+                  headers={"www-authenticate": 'Bearer realm="replylint"'})
+
+
+# --------------------------------------------------------------------------- the command
+
+
+class _JsonFormatter(logging.Formatter):
+    """uvicorn's own messages as JSON lines, like the access log."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {"time": _now(), "event": "server", "level": record.levelname.lower(),
+               "message": record.getMessage()}
+        if record.exc_info:
+            out["error"] = self.formatException(record.exc_info).splitlines()[-1]
+        return json.dumps(out, ensure_ascii=True)
+
+
+LOG_CONFIG: dict[str, Any] = {
+    "version": 1, "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "replylint.server._JsonFormatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
+                            "stream": "ext://sys.stderr"}},
+    "loggers": {"uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+                "uvicorn.error": {"level": "WARNING"},
+                "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False}},
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="replylint serve",
+        description="Serve the pre-send hook over HTTP: POST /v1/check, /v1/check/batch, "
+                    "GET /v1/rules, /healthz, /readyz, /docs.")
+    p.add_argument("--policy", action="append", default=[], metavar="[NAME=]SPEC",
+                   help="a policy file or pack:NAME (repeatable; NAME= names it for the "
+                        "request's `policy`; the first is the default). Default: pack:default")
+    p.add_argument("--policy-dir", metavar="DIR",
+                   help="load every *.yaml in DIR, each named by its file stem")
+    p.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT,
+                   help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    p.add_argument("--token-file", metavar="PATH",
+                   help="require `Authorization: Bearer <token>` with the token in PATH "
+                        "(or set REPLYLINT_TOKEN)")
+    p.add_argument("--getstream-secret-file", metavar="PATH",
+                   help="verify GetStream's X-Signature with the API secret in PATH "
+                        "(or set REPLYLINT_GETSTREAM_SECRET)")
+    p.add_argument("--max-text-chars", type=_positive, default=20_000,
+                   help="longest reply accepted, in characters (default 20000; longer: 413)")
+    p.add_argument("--max-body-bytes", type=_positive, default=1_000_000,
+                   help="largest request body, in bytes (default 1000000; larger: 413)")
+    p.add_argument("--max-batch", type=_positive, default=100,
+                   help="most items in one /v1/check/batch request (default 100)")
+    p.add_argument("--deadline-ms", type=_positive, default=300,
+                   help="per-request budget: rules not started by then are skipped and the "
+                        "report says incomplete (default 300)")
+    p.add_argument("--threads", type=_positive, default=4,
+                   help="worker threads running checks (default 4)")
+    p.add_argument("--max-in-flight", type=_positive, default=256,
+                   help="requests handled at once; more get 503 (default 256)")
+    p.add_argument("--shutdown-timeout", type=_positive, default=10,
+                   help="seconds to let in-flight requests finish after SIGTERM (default 10)")
+    p.add_argument("--keep-alive", type=_positive, default=5,
+                   help="seconds an idle keep-alive connection stays open (default 5)")
+    return p
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {number}")
+    return number
+
+
+def _secret(path: str | None, env: str, flag: str) -> str | None:
+    if path is not None:
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ReplylintError(f"{flag} {path}: cannot read: "
+                                 f"{getattr(exc, 'strerror', None) or exc}") from None
+        if not value:
+            raise ReplylintError(f"{flag} {path}: the file is empty")
+        return value
+    value = os.environ.get(env, "").strip()
+    return value or None
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ReplylintError(f"cannot resolve --host {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise ReplylintError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"replylint serve: {message}\n")
+    return int(ExitCode.ERROR)
+
+
+def serve_command(argv: list[str]) -> int:
+    """`replylint serve ...`: compile, warm, bind, serve until SIGTERM/SIGINT; 2 on a bad start."""
+    args = _parser().parse_args(argv)
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn
+    except ImportError:
+        return _error(f"the HTTP server needs FastAPI and uvicorn: {INSTALL_HINT}")
+    try:
+        token = _secret(args.token_file, "REPLYLINT_TOKEN", "--token-file")
+        gs_secret = _secret(args.getstream_secret_file, "REPLYLINT_GETSTREAM_SECRET",
+                            "--getstream-secret-file")
+        linters = load_policies(args.policy, args.policy_dir)
+    except PolicyError as exc:
+        for issue in exc.issues:
+            sys.stderr.write(f"{issue}\n")
+        return int(ExitCode.ERROR)
+    except ReplylintError as exc:
+        return _error(str(exc))
+    try:
+        warm(linters)
+    except Exception as exc:  # noqa: BLE001 - any failure here means never a half-working server
+        return _error(f"a policy failed its warm-up check: {type(exc).__name__}: {exc}")
+    config = ServerConfig(linters=linters, default=next(iter(linters)),
+                          max_text_chars=args.max_text_chars, max_body_bytes=args.max_body_bytes,
+                          max_batch=args.max_batch, deadline_ms=args.deadline_ms,
+                          threads=args.threads, max_in_flight=args.max_in_flight,
+                          token=token, getstream_secret=gs_secret)
+    try:
+        sock = _bind(args.host, args.port)
+    except ReplylintError as exc:
+        return _error(str(exc))
+    # Checks run in worker threads; a 1 ms GIL switch interval (Python's default is 5 ms) lets
+    # the event loop get the GIL back sooner to answer, which trims tail latency under load.
+    sys.setswitchinterval(0.001)
+    app = create_app(config)
+    app.fastapi.state.ready["value"] = True
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    _log({"event": "listening", "url": f"http://{shown}:{port}", "policies": list(linters),
+          "default": config.default, "auth": bool(token), "version": __version__})
+    server = uvicorn.Server(uvicorn.Config(
+        app, lifespan="on", log_config=LOG_CONFIG, access_log=False, proxy_headers=False,
+        server_header=False, timeout_keep_alive=args.keep_alive,
+        timeout_graceful_shutdown=args.shutdown_timeout))
+    try:
+        # After a graceful shutdown uvicorn re-raises the signal it caught, so the process ends
+        # the way a supervisor expects: killed by SIGTERM (143), or 130 after Ctrl-C.
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        sock.close()
+    return int(ExitCode.OK)
+
+
+if __name__ == "__main__":
+    raise SystemExit(serve_command(sys.argv[1:]))

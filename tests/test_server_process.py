@@ -1,0 +1,314 @@
+"""The real server process on loopback: bad-input barrage, SIGTERM under load, bad start-up."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+POLICY_YAML = """\
+policy: {name: unit}
+rules:
+  - id: shout
+    type: pattern
+    severity: error
+    message: "'{match}' is shouting"
+    patterns: ['\\bURGENT\\b']
+    ignore_case: false
+  - id: refund
+    type: pattern
+    severity: warning
+    message: "'{match}' again"
+    patterns: ['refund']
+"""
+MANY_VIOLATIONS = "URGENT refund " * 1400  # 19,600 characters, 2,800 violations
+
+
+class Server:
+    """`python -m replylint.server` on a free loopback port, its JSON log in a file."""
+
+    def __init__(self, tmp_path: Path, *args: str) -> None:
+        self.log_path = tmp_path / "server.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "replylint.server", "--port", "0", *args],
+            stdout=subprocess.DEVNULL, stderr=self._log)
+        self.port = self._wait_for_port()
+        self._wait_ready()
+
+    def _wait_for_port(self) -> int:
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            for record in self.records():
+                if record.get("event") == "listening":
+                    return int(record["url"].rsplit(":", 1)[1])
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited: {self.log_path.read_text()}")
+            time.sleep(0.05)
+        raise AssertionError("server did not start")
+
+    def _wait_ready(self) -> None:
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            try:
+                if self.request("GET", "/readyz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("server never ready")
+
+    def records(self) -> list[dict[str, Any]]:
+        out = []
+        for line in self.log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                out.append({"event": "unparsed", "line": line})
+        return out
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None, timeout: float = 10
+                ) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            conn.close()
+
+    def check(self, payload: Any, **headers: str) -> tuple[int, dict[str, Any]]:
+        status, _, body = self.request("POST", "/v1/check", json.dumps(payload).encode(),
+                                       {"Content-Type": "application/json", **headers})
+        return status, json.loads(body)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=20)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self._log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("barrage")
+    policy = tmp / "unit.yaml"
+    policy.write_text(POLICY_YAML)
+    srv = Server(tmp, "--policy", f"unit={policy}", "--policy", "pack:default")
+    yield srv
+    assert srv.stop() == -signal.SIGTERM
+
+
+def raw_exchange(port: int, head: bytes) -> bytes:
+    """Send request headers by hand (what http.client will not do) and read the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head)
+        data = b""
+        while True:
+            try:
+                part = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not part:
+                break
+            data += part
+        return data
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("body, headers, status, slug", [
+    (b'{"text": "hi"', JSON, 400, "body-not-json"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", JSON, 400, "invalid-utf8"),
+    (b'{"text": "\xc3\x28"}', JSON, 400, "invalid-utf8"),
+    (b"[" * 200_000 + b"]" * 200_000, JSON, 400, "json-too-deep"),
+    (b'{"a":' * 5000 + b"1" + b"}" * 5000, JSON, 400, "json-too-deep"),
+    (b'{"text": ["hi"]}', JSON, 422, "invalid-request"),
+    (b'{"text": "hi", "context": "twitter"}', JSON, 422, "invalid-request"),
+    (b'{"text": "hi", "policy": "nope"}', JSON, 422, "unknown-policy"),
+    (b'{"text": "' + b"x" * 20_001 + b'"}', JSON, 413, "text-too-long"),
+    (b'{"text": "' + b"x" * 10_000_000 + b'"}', JSON, 413, "body-too-large"),
+    (b'{"text": "hi"}', {"Content-Type": "text/plain"}, 415, "unsupported-media-type"),
+], ids=["truncated", "binary", "bad-utf8", "deep-arrays", "deep-objects", "wrong-type",
+        "context-string", "unknown-policy", "long-text", "10MB", "text-plain"])
+def test_bad_input_gets_the_right_4xx(server: Server, body: bytes, headers: dict[str, str],
+                                      status: int, slug: str) -> None:
+    got, head, raw = server.request("POST", "/v1/check", body, headers)
+    assert (got, head["content-type"]) == (status, "application/problem+json")
+    assert json.loads(raw)["type"] == f"/problems/{slug}"
+
+
+def test_a_10mb_chunked_body_is_refused_while_reading(server: Server) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    chunks = iter([b'{"text": "'] + [b"x" * 1_000_000] * 10 + [b'"}'])
+    conn.request("POST", "/v1/check", body=chunks, headers=JSON, encode_chunked=True)
+    r = conn.getresponse()
+    assert (r.status, json.loads(r.read())["type"]) == (413, "/problems/body-too-large")
+    conn.close()
+
+
+@pytest.mark.parametrize("expect", [b"Expect: 100-continue\r\n", b""])
+def test_an_announced_huge_body_is_refused_before_it_is_sent(server: Server,
+                                                             expect: bytes) -> None:
+    length = b"10000000" if expect else b"400000000"
+    head = (b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: " + length + b"\r\n" + expect + b"\r\n")
+    answer = raw_exchange(server.port, head)
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert b'"type":"/problems/body-too-large"' in answer
+
+
+def test_a_reply_with_thousands_of_violations_is_answered(server: Server) -> None:
+    started = time.monotonic()
+    status, body = server.check({"text": MANY_VIOLATIONS, "policy": "unit"})
+    assert status == 200 and body["decision"] == "block"
+    assert len(body["violations"]) == 2800 or body["incomplete"]
+    assert all(MANY_VIOLATIONS[v["start"]:v["end"]] in ("URGENT", "refund")
+               for v in body["violations"])
+    assert time.monotonic() - started < 5
+
+
+def test_the_default_pack_is_served_by_name(server: Server) -> None:
+    status, body = server.check({"text": "Honestly you should buy more $TSLA now! ^JK",
+                                 "context": {"agent": "JK"}, "policy": "default"})
+    assert (status, body["decision"], [v["rule"] for v in body["violations"]]) == (
+        200, "block", ["trading-advice"])
+
+
+def test_the_server_is_healthy_after_the_barrage(server: Server) -> None:
+    # Runs after the barrage above (file order): still alive, answering and logging JSON.
+    assert server.proc.poll() is None
+    assert server.request("GET", "/healthz")[0] == 200
+    assert server.request("GET", "/readyz")[0] == 200
+    status, head, raw = server.request("POST", "/v1/check", b'{"text": "URGENT", "policy": "unit"}',
+                                       {**JSON, "X-Request-ID": "after-barrage"})
+    assert (status, head["x-request-id"], json.loads(raw)["decision"]) == (
+        200, "after-barrage", "block")
+    records = server.records()
+    assert [r for r in records if r.get("event") not in ("request", "listening")] == []
+    assert all(r["status"] < 500 for r in records if r.get("event") == "request")
+
+
+# ------------------------------------------------------------------ SIGTERM under load
+
+
+def test_sigterm_under_load_answers_every_accepted_request(tmp_path: Path) -> None:
+    policy = tmp_path / "unit.yaml"
+    policy.write_text(POLICY_YAML)
+    srv = Server(tmp_path, "--policy", str(policy), "--shutdown-timeout", "10")
+    body = json.dumps({"text": MANY_VIOLATIONS[:6000]}).encode()
+    outcomes: dict[str, tuple[str, Any, float]] = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(worker: int) -> None:
+        conn: http.client.HTTPConnection | None = None
+        n = 0
+        while not stop.is_set():
+            n += 1
+            rid = f"w{worker}-{n}"
+            keep_alive = worker % 2 == 0
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=15)
+                conn.request("POST", "/v1/check", body=body, headers={
+                    **JSON, "X-Request-ID": rid,
+                    **({} if keep_alive else {"Connection": "close"})})
+                r = conn.getresponse()
+                payload = json.loads(r.read())
+                result: tuple[str, Any, float] = ("ok", (r.status, payload.get("decision")),
+                                                  time.monotonic())
+                if not keep_alive:
+                    conn.close()
+                    conn = None
+            except ConnectionRefusedError:
+                with lock:
+                    outcomes[rid] = ("refused", None, time.monotonic())
+                return
+            except (OSError, http.client.HTTPException) as exc:
+                result = ("error", type(exc).__name__, time.monotonic())
+                if conn is not None:
+                    conn.close()
+                conn = None
+            with lock:
+                outcomes[rid] = result
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        signalled = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        code = srv.proc.wait(timeout=20)
+    finally:
+        stop.set()
+        if srv.proc.poll() is None:
+            srv.proc.kill()
+        for t in threads:
+            t.join(timeout=20)
+        srv._log.close()
+
+    assert code == -signal.SIGTERM  # uvicorn re-raises the signal after its graceful shutdown
+    records = srv.records()
+    served = {r["request_id"]: r["status"] for r in records if r.get("event") == "request"
+              and r["path"] == "/v1/check"}
+    shutdown = [r for r in records if r.get("event") == "shutdown"]
+    assert shutdown and shutdown[0]["requests_started"] == shutdown[0]["requests_finished"]
+    answered = {rid: o[1] for rid, o in outcomes.items() if o[0] == "ok"}
+    # Every request the server took in was answered, and the client read that answer ...
+    assert {rid: answered.get(rid, ("no answer", None))[0] for rid in served} == served
+    # ... and a client error only ever hit a request the server never took in.
+    assert [rid for rid, o in outcomes.items() if o[0] != "ok" and rid in served] == []
+    assert all(v == (200, "block") for v in answered.values())
+    assert len(answered) > 20
+    assert any(o[2] > signalled for o in outcomes.values() if o[0] == "ok"), \
+        "no request was in flight at SIGTERM"
+
+
+# ------------------------------------------------------------------ start-up failures
+
+
+def test_a_bad_policy_stops_the_process_with_exit_2_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - id: x\n    type: pattern\n    patterns: ['(']\n")
+    out = subprocess.run([sys.executable, "-m", "replylint.server", "--policy", str(bad)],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"{bad}:4:16: rules[0].patterns[0]: invalid regular expression")
+    assert "Traceback" not in out.stderr and out.stderr.count("\n") == 1
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    policy = tmp_path / "unit.yaml"
+    policy.write_text(POLICY_YAML)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run([sys.executable, "-m", "replylint.server", "--policy", str(policy),
+                              "--port", str(port)], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "REPLYLINT_TOKEN": "x"}, check=False)
+    assert out.returncode == 2
+    assert out.stderr == (f"replylint serve: cannot listen on 127.0.0.1:{port}: "
+                          f"Address already in use\n")
