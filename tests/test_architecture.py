@@ -10,9 +10,13 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "replylint"
-LIBRARY = [p for p in SRC.rglob("*.py")
-           if p.name not in ("cli.py", "__main__.py") and "formatters" not in p.parts
-           and p.name != "server.py"]
+LIBRARY = [
+    p
+    for p in SRC.rglob("*.py")
+    if p.name not in ("cli.py", "__main__.py")
+    and "formatters" not in p.parts
+    and p.name != "server.py"
+]
 
 
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: str(p.relative_to(SRC)))
@@ -26,7 +30,8 @@ def test_library_modules_do_not_import_cli_or_formatters(path: Path) -> None:
             names = [(node.module or "")] + [a.name for a in node.names]
         for name in names:
             assert "cli" not in name.split(".") and "formatters" not in name.split("."), (
-                f"{path.name} imports {name}")
+                f"{path.name} imports {name}"
+            )
 
 
 def test_import_replylint_does_not_import_spacy() -> None:

@@ -52,15 +52,38 @@ def test_violation_is_complete_and_points_at_the_original_text(linter: Linter) -
     text = "Hi!\r\nYour refund 🎉 is URGENT"
     report = linter.check(text, {"customer": "Dana", "channel": "twitter"})
     assert report.violations == (
-        Violation(rule="refund", severity=Severity.WARNING,
-                  message="Dana asked about 'refund' on twitter", start=10, end=16, line=2,
-                  column=6, end_line=2, end_column=12, matched="refund",
-                  suggestions=("Say 'money back', Dana.",), fix=None, why=None),
-        Violation(rule="shout", severity=Severity.ERROR, message="'URGENT' is shouting",
-                  start=22, end=28, line=2, column=18, end_line=2, end_column=24,
-                  matched="URGENT", suggestions=(), fix=None, why=None),
+        Violation(
+            rule="refund",
+            severity=Severity.WARNING,
+            message="Dana asked about 'refund' on twitter",
+            start=10,
+            end=16,
+            line=2,
+            column=6,
+            end_line=2,
+            end_column=12,
+            matched="refund",
+            suggestions=("Say 'money back', Dana.",),
+            fix=None,
+            why=None,
+        ),
+        Violation(
+            rule="shout",
+            severity=Severity.ERROR,
+            message="'URGENT' is shouting",
+            start=22,
+            end=28,
+            line=2,
+            column=18,
+            end_line=2,
+            end_column=24,
+            matched="URGENT",
+            suggestions=(),
+            fix=None,
+            why=None,
+        ),
     )
-    assert [text[v.start:v.end] for v in report.violations] == ["refund", "URGENT"]
+    assert [text[v.start : v.end] for v in report.violations] == ["refund", "URGENT"]
     assert report.decision is Decision.BLOCK
     assert not report.ok
     assert report.policy == "unit"
@@ -74,11 +97,14 @@ def test_missing_placeholders_render_as_nothing_without_stray_punctuation() -> N
 
 @pytest.mark.parametrize(
     ("text", "decision"),
-    [("all good", Decision.ALLOW), ("fyi only", Decision.ALLOW),
-     ("a refund", Decision.WARN), ("URGENT", Decision.BLOCK)],
+    [
+        ("all good", Decision.ALLOW),
+        ("fyi only", Decision.ALLOW),
+        ("a refund", Decision.WARN),
+        ("URGENT", Decision.BLOCK),
+    ],
 )
-def test_decision_follows_the_worst_severity(linter: Linter, text: str,
-                                             decision: Decision) -> None:
+def test_decision_follows_the_worst_severity(linter: Linter, text: str, decision: Decision) -> None:
     report = linter.check(text)
     assert report.decision is decision
     assert report.ok is (decision is not Decision.BLOCK)
@@ -105,25 +131,30 @@ def test_select_and_ignore_take_ids_and_prefixes() -> None:
         "  - {id: trading-advices, type: pattern, patterns: [x]}\n"
     )
     assert [r.id for r in policy.select(["trading-advice"]).rules] == [
-        "trading-advice", "trading-advice.price-target"]
+        "trading-advice",
+        "trading-advice.price-target",
+    ]
     assert [r.id for r in policy.select(ignore=["trading-advice"]).rules] == ["trading-advices"]
-    assert [r.id for r in policy.select(["trading-advice"], ["trading-advice.price-target"])
-            .rules] == ["trading-advice"]
+    assert [
+        r.id for r in policy.select(["trading-advice"], ["trading-advice.price-target"]).rules
+    ] == ["trading-advice"]
 
 
 def test_overlapping_hits_of_one_rule_are_reported_once() -> None:
     policy = load_policy_text(
-        "rules:\n  - {id: x, type: pattern, patterns: ['refund', 'full refund', 'refund now']}\n")
+        "rules:\n  - {id: x, type: pattern, patterns: ['refund', 'full refund', 'refund now']}\n"
+    )
     report = Linter(policy).check("a full refund now")
     assert [(v.start, v.end) for v in report.violations] == [(2, 13)]
 
 
 def test_normalized_pattern_spans_land_on_the_original_characters() -> None:
     policy = load_policy_text(
-        "rules:\n  - {id: x, type: pattern, normalize: true, patterns: ['free money']}\n")
+        "rules:\n  - {id: x, type: pattern, normalize: true, patterns: ['free money']}\n"
+    )
     text = "Ｆｒｅｅ\u200b mоney!"  # full-width letters, zero-width space, Cyrillic о
     (v,) = Linter(policy).check(text).violations
-    assert text[v.start:v.end] == "Ｆｒｅｅ\u200b mоney"
+    assert text[v.start : v.end] == "Ｆｒｅｅ\u200b mоney"
 
 
 def test_redaction_keeps_only_the_last_four_characters() -> None:
@@ -143,8 +174,15 @@ def test_results_are_frozen(linter: Linter) -> None:
 def test_to_dict_has_exactly_the_documented_fields(linter: Linter) -> None:
     report = linter.check("URGENT refund")
     data = report.to_dict()
-    assert list(data) == ["decision", "ok", "policy", "policy_hash", "violations", "suppressed",
-                          "incomplete"]
+    assert list(data) == [
+        "decision",
+        "ok",
+        "policy",
+        "policy_hash",
+        "violations",
+        "suppressed",
+        "incomplete",
+    ]
     assert list(data["violations"][0]) == [f.name for f in dataclasses.fields(Violation)]
     assert data["violations"][0]["severity"] == "error"
 

@@ -9,8 +9,14 @@ import pytest
 from replylint.examples import run_rule_examples
 from replylint.policy import Example, Policy, Rule, available_packs, load_policy
 
-DEFAULT_IDS = {"profanity", "trading-advice", "signature", "scripted-phrasing", "personal-data",
-               "promise"}
+DEFAULT_IDS = {
+    "profanity",
+    "trading-advice",
+    "signature",
+    "scripted-phrasing",
+    "personal-data",
+    "promise",
+}
 
 
 def _cases() -> list[tuple[str, str, int]]:

@@ -23,7 +23,7 @@ def test_a_minimal_policy_compiles_and_checks() -> None:
         "  - id: no-refund-talk\n"
         "    type: pattern\n"
         "    severity: warning\n"
-        "    message: \"don't say {match}\"\n"
+        '    message: "don\'t say {match}"\n'
         "    patterns: ['refund(?:ed)?']\n"
     )
     assert policy.name == "acme"
@@ -36,21 +36,21 @@ def test_a_minimal_policy_compiles_and_checks() -> None:
 
 def test_all_errors_of_a_policy_are_reported_at_once_with_positions() -> None:
     text = (
-        "policy: {name: t, colour: red}\n"          # 1
-        "rules:\n"                                   # 2
-        "  - id: Bad_Id\n"                           # 3
-        "    type: pattern\n"                        # 4
-        "  - id: typo\n"                             # 5
-        "    type: patern\n"                         # 6
-        "  - id: bad-regex\n"                        # 7
-        "    type: pattern\n"                        # 8
-        "    patterns: ['(unclosed', 3]\n"           # 9
-        "    colour: red\n"                          # 10
-        "    severity: fatal\n"                      # 11
-        "  - id: bad-regex\n"                        # 12
-        "    type: pattern\n"                        # 13
-        "    patterns: [a]\n"                        # 14
-        "  - id: no-type\n"                          # 15
+        "policy: {name: t, colour: red}\n"  # 1
+        "rules:\n"  # 2
+        "  - id: Bad_Id\n"  # 3
+        "    type: pattern\n"  # 4
+        "  - id: typo\n"  # 5
+        "    type: patern\n"  # 6
+        "  - id: bad-regex\n"  # 7
+        "    type: pattern\n"  # 8
+        "    patterns: ['(unclosed', 3]\n"  # 9
+        "    colour: red\n"  # 10
+        "    severity: fatal\n"  # 11
+        "  - id: bad-regex\n"  # 12
+        "    type: pattern\n"  # 13
+        "    patterns: [a]\n"  # 14
+        "  - id: no-type\n"  # 15
     )
     # Sorted by position; a list with a wrong-typed item is not compiled, so the bad regex in
     # it is reported once the list itself is fixed.
@@ -76,35 +76,56 @@ def test_all_errors_of_a_policy_are_reported_at_once_with_positions() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("rules:\n  - id: x\n    type: pattern\n    patterns: ['(a']\n",
-         "pol.yaml:4:16: rules[0].patterns[0]: invalid regular expression: missing ) at "
-         "position 2 (see the `regex` module syntax)"),
-        ("rules:\n  - id: x\n    type: pattern\n    patterns: []\n",
-         "pol.yaml:4:15: rules[0].patterns: must not be empty"),
-        ("rules:\n  - id: x\n    type: pattern\n",
-         "pol.yaml:2:5: rules[0]: missing required option 'patterns' (patterns: Regular "
-         "expressions; a match anywhere is a violation.)"),
-        ("rules:\n  - id: x\n    type: pattern\n    patterns: a\n",
-         "pol.yaml:4:15: rules[0].patterns: expected a list of text, found 'a'"),
-        ("rules:\n  - id: x\n    type: pattern\n    patterns: [a]\n    ignore_case: maybe\n",
-         "pol.yaml:5:18: rules[0].ignore_case: expected true/false, found 'maybe'"),
-        ("rules:\n  - id: x\n    type: pattern\n    patterns: [a]\n    message: 'bad {0}'\n",
-         "pol.yaml:5:14: rules[0].message: placeholder {0} is not a name (use {match}, {rule}, "
-         "a context field or a named group; write {{ and }} for literal braces)"),
+        (
+            "rules:\n  - id: x\n    type: pattern\n    patterns: ['(a']\n",
+            "pol.yaml:4:16: rules[0].patterns[0]: invalid regular expression: missing ) at "
+            "position 2 (see the `regex` module syntax)",
+        ),
+        (
+            "rules:\n  - id: x\n    type: pattern\n    patterns: []\n",
+            "pol.yaml:4:15: rules[0].patterns: must not be empty",
+        ),
+        (
+            "rules:\n  - id: x\n    type: pattern\n",
+            "pol.yaml:2:5: rules[0]: missing required option 'patterns' (patterns: Regular "
+            "expressions; a match anywhere is a violation.)",
+        ),
+        (
+            "rules:\n  - id: x\n    type: pattern\n    patterns: a\n",
+            "pol.yaml:4:15: rules[0].patterns: expected a list of text, found 'a'",
+        ),
+        (
+            "rules:\n  - id: x\n    type: pattern\n    patterns: [a]\n    ignore_case: maybe\n",
+            "pol.yaml:5:18: rules[0].ignore_case: expected true/false, found 'maybe'",
+        ),
+        (
+            "rules:\n  - id: x\n    type: pattern\n    patterns: [a]\n    message: 'bad {0}'\n",
+            "pol.yaml:5:14: rules[0].message: placeholder {0} is not a name (use {match}, {rule}, "
+            "a context field or a named group; write {{ and }} for literal braces)",
+        ),
         ("rules: {id: x}\n", "pol.yaml:1:8: rules: expected a list of rules, found a mapping"),
-        ("- just\n- a list\n", "pol.yaml:1:1: a policy is a mapping with keys policy, settings, "
-                                "rules; found a list"),
-        ("rules:\n  - id: x\n    type: pattern\n    patterns: [a]\n    patterns: [b]\n",
-         "pol.yaml:5:5: rules[0].patterns: duplicate key (each key may appear once per mapping)"),
-        ("policy:\n  language: fr\n",
-         "pol.yaml:2:13: policy.language: unsupported language 'fr' (supported: en)"),
-        ("rules:\n  - id: x\n    type: pattern\n    patterns: [a]\n    examples: {fail: [1]}\n",
-         "pol.yaml:5:23: rules[0].examples.fail[0]: an example is text or a mapping with `text` "
-         "and `context`, found 1"),
+        (
+            "- just\n- a list\n",
+            "pol.yaml:1:1: a policy is a mapping with keys policy, settings, rules; found a list",
+        ),
+        (
+            "rules:\n  - id: x\n    type: pattern\n    patterns: [a]\n    patterns: [b]\n",
+            "pol.yaml:5:5: rules[0].patterns: duplicate key (each key may appear once per mapping)",
+        ),
+        (
+            "policy:\n  language: fr\n",
+            "pol.yaml:2:13: policy.language: unsupported language 'fr' (supported: en)",
+        ),
+        (
+            "rules:\n  - id: x\n    type: pattern\n    patterns: [a]\n    examples: {fail: [1]}\n",
+            "pol.yaml:5:23: rules[0].examples.fail[0]: an example is text or a mapping with `text` "
+            "and `context`, found 1",
+        ),
     ],
 )
-def test_each_error_names_file_line_column_field_and_what_is_allowed(text: str,
-                                                                     expected: str) -> None:
+def test_each_error_names_file_line_column_field_and_what_is_allowed(
+    text: str, expected: str
+) -> None:
     assert errors_of(text) == [expected]
 
 
@@ -151,26 +172,32 @@ def test_extends_overrides_by_rule_id_and_keeps_order(tmp_path: Path) -> None:
 
 def test_changing_a_rules_type_replaces_it_instead_of_merging_options(tmp_path: Path) -> None:
     (tmp_path / "base.yaml").write_text(
-        "rules:\n  - {id: x, type: pattern, patterns: [a], exceptions: [b]}\n")
+        "rules:\n  - {id: x, type: pattern, patterns: [a], exceptions: [b]}\n"
+    )
     (tmp_path / "p.yaml").write_text(
-        "policy: {extends: base.yaml}\nrules:\n  - {id: x, type: pattern, patterns: [c]}\n")
+        "policy: {extends: base.yaml}\nrules:\n  - {id: x, type: pattern, patterns: [c]}\n"
+    )
     rule = load_policy(tmp_path / "p.yaml").rule("x")
     assert rule.type == "pattern"
 
 
-def test_extends_errors_missing_file_unknown_pack_and_cycle(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_extends_errors_missing_file_unknown_pack_and_cycle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path("a.yaml").write_text("policy: {extends: [b.yaml]}\n")
     Path("b.yaml").write_text("policy: {extends: [a.yaml, nope.yaml, 'pack:nope']}\n")
     with pytest.raises(PolicyError) as info:
         load_policy("a.yaml")
     messages = [str(i) for i in info.value.issues]
-    assert messages[0] == "b.yaml:1:20: policy.extends[0]: extends cycle: a.yaml -> b.yaml -> " \
-                          "a.yaml (remove one of the extends)"
+    assert (
+        messages[0] == "b.yaml:1:20: policy.extends[0]: extends cycle: a.yaml -> b.yaml -> "
+        "a.yaml (remove one of the extends)"
+    )
     assert messages[1].startswith("b.yaml:1:28: policy.extends[1]: file not found: nope.yaml")
-    assert messages[2].startswith("b.yaml:1:39: policy.extends[2]: unknown pack 'pack:nope' "
-                                  "(available: pack:default")
+    assert messages[2].startswith(
+        "b.yaml:1:39: policy.extends[2]: unknown pack 'pack:nope' (available: pack:default"
+    )
 
 
 def test_policy_from_a_mapping_and_the_hash_changes_with_content() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()
-INSTALL = 'pip install . && replylint check examples/drafts/'
+INSTALL = "pip install . && replylint check examples/drafts/"
 TEST = 'pip install -e ".[test]" && pytest'
 
 

@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 def test_shipped_schema_file_is_the_generated_schema() -> None:
     shipped = json.loads((resources.files("replylint") / "policy.schema.json").read_text())
     assert shipped == policy_schema(), (
-        "regenerate with: replylint schema > src/replylint/policy.schema.json")
+        "regenerate with: replylint schema > src/replylint/policy.schema.json"
+    )
 
 
 def test_schema_is_valid_json_schema() -> None:

@@ -18,28 +18,37 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dist = tmp_path_factory.mktemp("dist")
     target = tmp_path_factory.mktemp("site")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist),
-                    str(REPO)], check=True, capture_output=True)
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = dist.glob("replylint-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "replylint/rules/default.yaml" in names
     assert "replylint/policy.schema.json" in names
-    subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*pip, "install", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     return target
 
 
 def _run(installed: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(installed)}
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True)
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
-def test_installed_wheel_checks_a_draft_from_an_unrelated_directory(installed: Path,
-                                                                    tmp_path: Path) -> None:
-    where = _run(installed, tmp_path, "-c",
-                 "import replylint, replylint.policy as p; print(replylint.__file__); "
-                 "print(p.packs_dir())")
+def test_installed_wheel_checks_a_draft_from_an_unrelated_directory(
+    installed: Path, tmp_path: Path
+) -> None:
+    where = _run(
+        installed,
+        tmp_path,
+        "-c",
+        "import replylint, replylint.policy as p; print(replylint.__file__); print(p.packs_dir())",
+    )
     module_file, packs = where.stdout.split()
     assert module_file.startswith(str(installed))
     assert packs.startswith(str(installed))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from .errors import InputError, PolicyError, PolicyIssue, ReplylintError, UsageError
 from .hook import ReplyBlocked, aguard, guard, pre_send
@@ -13,9 +13,27 @@ from .policy import Policy, load_policy
 __version__ = "0.1.0"
 
 __all__ = [
-    "check", "check_many", "load_policy", "Linter", "Policy", "Report", "Violation", "Context",
-    "Decision", "Edit", "Severity", "ReplylintError", "PolicyError", "PolicyIssue", "InputError",
-    "UsageError", "guard", "aguard", "pre_send", "ReplyBlocked", "__version__",
+    "check",
+    "check_many",
+    "load_policy",
+    "Linter",
+    "Policy",
+    "Report",
+    "Violation",
+    "Context",
+    "Decision",
+    "Edit",
+    "Severity",
+    "ReplylintError",
+    "PolicyError",
+    "PolicyIssue",
+    "InputError",
+    "UsageError",
+    "guard",
+    "aguard",
+    "pre_send",
+    "ReplyBlocked",
+    "__version__",
 ]
 
 
@@ -28,8 +46,9 @@ def check(text: str, policy: PolicySpec = None, *, context: ContextLike = None) 
     return _linter(policy).check(text, context)
 
 
-def check_many(items: Iterable[str | tuple[str, ContextLike]],
-               policy: PolicySpec = None) -> Iterator[Report]:
+def check_many(
+    items: Iterable[str | tuple[str, ContextLike]], policy: PolicySpec = None
+) -> Iterator[Report]:
     """Check many replies with one compiled policy; yields reports in input order."""
     return _linter(policy).check_many(items)
 

@@ -26,7 +26,9 @@ class PolicyIssue:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        text = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        text = (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
         if self.hint:
             text += f" ({self.hint})"
         return text
@@ -43,8 +45,9 @@ class PolicyError(ReplylintError):
 class InputError(ReplylintError):
     """A draft or record could not be read (binary, not UTF-8, empty, too large, bad JSON...)."""
 
-    def __init__(self, source: str, message: str, *, record: str | None = None,
-                 line: int | None = None) -> None:
+    def __init__(
+        self, source: str, message: str, *, record: str | None = None, line: int | None = None
+    ) -> None:
         self.source = source
         self.record = record
         self.line = line

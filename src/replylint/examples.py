@@ -18,12 +18,16 @@ class ExampleResult:
     found: tuple[str, ...]
 
     def describe(self) -> str:
-        where = f"{self.example.path}:{self.example.line}" if self.example.line else \
-            self.example.path
+        where = (
+            f"{self.example.path}:{self.example.line}" if self.example.line else self.example.path
+        )
         verdict = "ok" if self.passed else "FAILED"
         expect = "must be flagged" if self.example.expect == "fail" else "must pass"
-        detail = "" if self.passed else (
-            f"; flagged: {', '.join(self.found)}" if self.found else "; nothing flagged")
+        detail = (
+            ""
+            if self.passed
+            else (f"; flagged: {', '.join(self.found)}" if self.found else "; nothing flagged")
+        )
         return f"{where}: {self.rule}: {verdict}: {expect}: {self.example.text!r}{detail}"
 
 
@@ -33,8 +37,9 @@ def run_rule_examples(rule: Rule, policy: Policy) -> list[ExampleResult]:
     results = []
     for example in rule.examples:
         report = linter.check(example.text, example.context)
-        hits = tuple(f"{v.rule} {v.matched!r}" for v in report.violations
-                     if id_matches(v.rule, rule.id))
+        hits = tuple(
+            f"{v.rule} {v.matched!r}" for v in report.violations if id_matches(v.rule, rule.id)
+        )
         flagged = bool(hits)
         results.append(ExampleResult(rule.id, example, flagged == (example.expect == "fail"), hits))
     return results

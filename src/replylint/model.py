@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from enum import Enum
-from typing import Any, Mapping
+from enum import StrEnum
+from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How much a violation matters; `off` never reaches a report."""
 
     ERROR = "error"
@@ -19,7 +20,7 @@ class Severity(str, Enum):
         return {"error": 3, "warning": 2, "info": 1}[self.value]
 
 
-class Decision(str, Enum):
+class Decision(StrEnum):
     """What a pre-send hook should do with the reply."""
 
     ALLOW = "allow"
@@ -29,7 +30,7 @@ class Decision(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Edit:
-    """Replace `text[start:end]` of the original reply with `replacement` (insert when start == end)."""
+    """Replace `text[start:end]` of the original reply with `replacement` (insert if start == end)."""
 
     start: int
     end: int
@@ -63,8 +64,9 @@ class Violation:
             elif f.name == "suggestions":
                 value = list(value)
             elif f.name == "fix" and value is not None:
-                value = [{"start": e.start, "end": e.end, "replacement": e.replacement}
-                         for e in value]
+                value = [
+                    {"start": e.start, "end": e.end, "replacement": e.replacement} for e in value
+                ]
             out[f.name] = value
         return out
 
@@ -84,7 +86,7 @@ class Context:
     KNOWN = ("channel", "agent", "customer", "public", "disable", "reason")
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None) -> "Context":
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> Context:
         """Build a context from front matter, a JSONL record or an HTTP body.
 
         `disable`/`reason` may also sit under a `replylint:` key, as in draft front matter.
@@ -102,9 +104,13 @@ class Context:
         if isinstance(disable, str):
             disable = (disable,)
         public = data.get("public")
-        extra = tuple(sorted((str(k), _scalar(v)) for k, v in data.items()
-                             if k not in cls.KNOWN and v is not None
-                             and not isinstance(v, (dict, list))))
+        extra = tuple(
+            sorted(
+                (str(k), _scalar(v))
+                for k, v in data.items()
+                if k not in cls.KNOWN and v is not None and not isinstance(v, (dict, list))
+            )
+        )
         return cls(
             channel=_opt_str(data.get("channel")),
             agent=_opt_str(data.get("agent")),
@@ -128,8 +134,9 @@ class Context:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {k: getattr(self, k) for k in ("channel", "agent", "customer",
-                                                              "public", "reason")}
+        out: dict[str, Any] = {
+            k: getattr(self, k) for k in ("channel", "agent", "customer", "public", "reason")
+        }
         out["disable"] = list(self.disable)
         out.update(dict(self.extra))
         return {k: v for k, v in out.items() if v not in (None, [])}

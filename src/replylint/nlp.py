@@ -15,10 +15,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc
 
 _lock = threading.Lock()
-_nlp: "Language | None" = None
+_nlp: Language | None = None
 
 
-def get_nlp() -> "Language":
+def get_nlp() -> Language:
     """The shared blank English pipeline (tokenizer only; no model download needed)."""
     global _nlp
     if _nlp is None:
@@ -30,7 +30,7 @@ def get_nlp() -> "Language":
     return _nlp
 
 
-def make_doc(text: str) -> "Doc":
+def make_doc(text: str) -> Doc:
     """Tokenize `text` with the shared pipeline (thread-safe)."""
     nlp = get_nlp()
     with _lock:

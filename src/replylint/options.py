@@ -23,8 +23,13 @@ class OptionProblem:
     key: bool = False
 
 
-def option(default: Any = dataclasses.MISSING, *, doc: str, nonempty: bool = False,
-           minimum: float | None = None) -> Any:
+def option(
+    default: Any = dataclasses.MISSING,
+    *,
+    doc: str,
+    nonempty: bool = False,
+    minimum: float | None = None,
+) -> Any:
     """Declare one option: its default, one line of documentation, and simple constraints."""
     meta = {"doc": doc, "nonempty": nonempty, "minimum": minimum}
     if isinstance(default, (list, dict, set)):
@@ -52,7 +57,8 @@ def describe(tp: Any) -> str:
     if tp is type(None):
         return "null"
     return {str: "text", int: "an integer", float: "a number", bool: "true/false"}.get(
-        tp, getattr(tp, "__name__", str(tp)))
+        tp, getattr(tp, "__name__", str(tp))
+    )
 
 
 def found(value: Any) -> str:
@@ -67,8 +73,9 @@ def found(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def convert(tp: Any, value: Any, path: OptionPath, problems: list[OptionProblem],
-            nonempty: bool = False) -> Any:
+def convert(
+    tp: Any, value: Any, path: OptionPath, problems: list[OptionProblem], nonempty: bool = False
+) -> Any:
     """Check `value` against type hint `tp`; return the converted value (lists stay lists)."""
     origin = get_origin(tp)
     if tp is Any:
@@ -94,8 +101,11 @@ def convert(tp: Any, value: Any, path: OptionPath, problems: list[OptionProblem]
         allowed = get_args(tp)
         if value in allowed:
             return value
-        problems.append(OptionProblem(
-            path, f"expected one of {', '.join(repr(a) for a in allowed)}, found {found(value)}"))
+        problems.append(
+            OptionProblem(
+                path, f"expected one of {', '.join(repr(a) for a in allowed)}, found {found(value)}"
+            )
+        )
         return None
     if origin is list:
         if not isinstance(value, list):
@@ -154,8 +164,9 @@ def _shape_matches(tp: Any, value: Any) -> bool:
     return False
 
 
-def validate(cls: Any, data: dict[str, Any], path: OptionPath,
-             problems: list[OptionProblem]) -> Any:
+def validate(
+    cls: Any, data: dict[str, Any], path: OptionPath, problems: list[OptionProblem]
+) -> Any:
     """Build an options dataclass from a mapping, recording every problem found."""
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -164,25 +175,38 @@ def validate(cls: Any, data: dict[str, Any], path: OptionPath,
     for key, value in data.items():
         f = fields.get(key)
         if f is None:
-            problems.append(OptionProblem(
-                path + (key,), f"unknown option {key!r}",
-                "allowed: " + ", ".join(fields) if fields else "this rule type takes no options",
-                key=True))
+            problems.append(
+                OptionProblem(
+                    path + (key,),
+                    f"unknown option {key!r}",
+                    "allowed: " + ", ".join(fields)
+                    if fields
+                    else "this rule type takes no options",
+                    key=True,
+                )
+            )
             continue
         before = len(problems)
-        converted = convert(hints[key], value, path + (key,), problems,
-                            bool(f.metadata.get("nonempty")))
+        converted = convert(
+            hints[key], value, path + (key,), problems, bool(f.metadata.get("nonempty"))
+        )
         minimum = f.metadata.get("minimum")
         if minimum is not None and isinstance(converted, (int, float)) and converted < minimum:
-            problems.append(OptionProblem(path + (key,),
-                                          f"must be at least {minimum:g}, found {found(value)}"))
+            problems.append(
+                OptionProblem(path + (key,), f"must be at least {minimum:g}, found {found(value)}")
+            )
         if len(problems) == before:
             kwargs[key] = converted
     for name, f in fields.items():
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         if required and name not in data:
-            problems.append(OptionProblem(path, f"missing required option {name!r}",
-                                          f"{name}: {f.metadata.get('doc', '')}"))
+            problems.append(
+                OptionProblem(
+                    path,
+                    f"missing required option {name!r}",
+                    f"{name}: {f.metadata.get('doc', '')}",
+                )
+            )
     if len(problems) > start:
         return None
     return cls(**kwargs)

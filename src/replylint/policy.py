@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import string
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import regex
 
@@ -26,8 +27,17 @@ from .yamlsource import Path_, Source, dotted, load_yaml
 RULE_ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*$")
 TOP_KEYS = ("policy", "settings", "rules")
 POLICY_KEYS = ("name", "extends", "language", "description")
-COMMON_KEYS = ("id", "type", "severity", "message", "why", "suggestions", "examples",
-               "suppressible", "channels")
+COMMON_KEYS = (
+    "id",
+    "type",
+    "severity",
+    "message",
+    "why",
+    "suggestions",
+    "examples",
+    "suppressible",
+    "channels",
+)
 SEVERITIES = ("error", "warning", "info", "off")
 LANGUAGES = ("en",)
 MAX_POLICY_BYTES = 5_000_000
@@ -84,15 +94,19 @@ class Policy:
                 return rule
         raise KeyError(rule_id)
 
-    def select(self, select: Iterable[str] | None = None,
-               ignore: Iterable[str] | None = None) -> "Policy":
+    def select(
+        self, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None
+    ) -> Policy:
         """A policy with only the selected rules (ids or prefixes: `trading-advice` takes its
         sub-ids too), minus the ignored ones."""
         sel = tuple(select or ())
         ign = tuple(ignore or ())
-        rules = tuple(r for r in self.rules
-                      if (not sel or any(id_matches(r.id, s) for s in sel))
-                      and not any(id_matches(r.id, i) for i in ign))
+        rules = tuple(
+            r
+            for r in self.rules
+            if (not sel or any(id_matches(r.id, s) for s in sel))
+            and not any(id_matches(r.id, i) for i in ign)
+        )
         return replace(self, rules=rules)
 
 
@@ -143,23 +157,26 @@ class _Loader:
         self.language = "en"
 
     # A file is read at most once per stack to catch cycles; diamonds are allowed.
-    def load_ref(self, ref: str, base: Path, stack: tuple[str, ...],
-                 origin: tuple[Source, Path_] | None) -> None:
+    def load_ref(
+        self, ref: str, base: Path, stack: tuple[str, ...], origin: tuple[Source, Path_] | None
+    ) -> None:
         if ref.startswith("pack:"):
             pack = ref[5:]
             path = packs_dir() / f"{pack}.yaml"
             if not path.is_file():
-                self._issue_at(origin, f"unknown pack {ref!r}",
-                               "available: " + ", ".join(f"pack:{p}" for p in available_packs()),
-                               ref)
+                self._issue_at(
+                    origin,
+                    f"unknown pack {ref!r}",
+                    "available: " + ", ".join(f"pack:{p}" for p in available_packs()),
+                    ref,
+                )
                 return
             display = f"pack:{pack}"
         else:
             path = (base / ref).resolve() if not Path(ref).is_absolute() else Path(ref)
             display = _display(path)
             if not path.is_file():
-                self._issue_at(origin, f"file not found: {ref}",
-                               f"looked for {path}", ref)
+                self._issue_at(origin, f"file not found: {ref}", f"looked for {path}", ref)
                 return
         key = str(path.resolve())
         if key in stack:
@@ -176,8 +193,9 @@ class _Loader:
             return
         self.load_text(text, display, path.parent, stack + (key,))
 
-    def _issue_at(self, origin: tuple[Source, Path_] | None, message: str, hint: str | None,
-                  ref: str) -> None:
+    def _issue_at(
+        self, origin: tuple[Source, Path_] | None, message: str, hint: str | None, ref: str
+    ) -> None:
         if origin is None:
             self.issues.append(PolicyIssue(ref, None, None, "", message, hint))
         else:
@@ -197,22 +215,39 @@ class _Loader:
         if data is None:
             data = {}
         if not isinstance(data, dict):
-            self.issues.append(source.issue((), f"a policy is a mapping with keys "
-                                                f"{', '.join(TOP_KEYS)}; found {found(data)}"))
+            self.issues.append(
+                source.issue(
+                    (),
+                    f"a policy is a mapping with keys {', '.join(TOP_KEYS)}; found {found(data)}",
+                )
+            )
             return
         for key in data:
             if key not in TOP_KEYS:
-                self.issues.append(source.issue((key,), f"unknown top-level key {key!r}",
-                                                hint="allowed: " + ", ".join(TOP_KEYS), key=True))
+                self.issues.append(
+                    source.issue(
+                        (key,),
+                        f"unknown top-level key {key!r}",
+                        hint="allowed: " + ", ".join(TOP_KEYS),
+                        key=True,
+                    )
+                )
         meta = data.get("policy") or {}
         if not isinstance(meta, dict):
-            self.issues.append(source.issue(("policy",), f"expected a mapping, found {found(meta)}"))
+            self.issues.append(
+                source.issue(("policy",), f"expected a mapping, found {found(meta)}")
+            )
             meta = {}
         for key in meta:
             if key not in POLICY_KEYS:
-                self.issues.append(source.issue(("policy", key), f"unknown key {key!r}",
-                                                hint="allowed: " + ", ".join(POLICY_KEYS),
-                                                key=True))
+                self.issues.append(
+                    source.issue(
+                        ("policy", key),
+                        f"unknown key {key!r}",
+                        hint="allowed: " + ", ".join(POLICY_KEYS),
+                        key=True,
+                    )
+                )
         extends = meta.get("extends", [])
         if isinstance(extends, str):
             extends = [extends]
@@ -220,35 +255,49 @@ class _Loader:
         elif isinstance(extends, list):
             ext_paths = [("policy", "extends", i) for i in range(len(extends))]
         else:
-            self.issues.append(source.issue(("policy", "extends"),
-                                            f"expected a file or pack name or a list of them, "
-                                            f"found {found(extends)}"))
+            self.issues.append(
+                source.issue(
+                    ("policy", "extends"),
+                    f"expected a file or pack name or a list of them, found {found(extends)}",
+                )
+            )
             extends, ext_paths = [], []
-        for ref, p in zip(extends, ext_paths):
+        for ref, p in zip(extends, ext_paths, strict=False):
             if not isinstance(ref, str) or not ref.strip():
-                self.issues.append(source.issue(p, f"expected a file or pack name, found "
-                                                   f"{found(ref)}", hint="e.g. pack:default"))
+                self.issues.append(
+                    source.issue(
+                        p,
+                        f"expected a file or pack name, found {found(ref)}",
+                        hint="e.g. pack:default",
+                    )
+                )
                 continue
             self.load_ref(ref.strip(), base, stack, (source, p))
         if "name" in meta:
             if isinstance(meta["name"], str) and meta["name"].strip():
                 self.name = meta["name"].strip()
             else:
-                self.issues.append(source.issue(("policy", "name"),
-                                                f"expected text, found {found(meta['name'])}"))
+                self.issues.append(
+                    source.issue(("policy", "name"), f"expected text, found {found(meta['name'])}")
+                )
         if "language" in meta:
             if meta["language"] in LANGUAGES:
                 self.language = meta["language"]
             else:
-                self.issues.append(source.issue(("policy", "language"),
-                                                f"unsupported language {found(meta['language'])}",
-                                                hint="supported: " + ", ".join(LANGUAGES)))
+                self.issues.append(
+                    source.issue(
+                        ("policy", "language"),
+                        f"unsupported language {found(meta['language'])}",
+                        hint="supported: " + ", ".join(LANGUAGES),
+                    )
+                )
         settings = data.get("settings", {})
         if settings is None:
             settings = {}
         if not isinstance(settings, dict):
-            self.issues.append(source.issue(("settings",),
-                                            f"expected a mapping, found {found(settings)}"))
+            self.issues.append(
+                source.issue(("settings",), f"expected a mapping, found {found(settings)}")
+            )
         else:
             for key, value in settings.items():
                 self.settings[key] = _Field(value, source, ("settings", key))
@@ -256,8 +305,9 @@ class _Loader:
         if rules is None:
             rules = []
         if not isinstance(rules, list):
-            self.issues.append(source.issue(("rules",), f"expected a list of rules, found "
-                                                        f"{found(rules)}"))
+            self.issues.append(
+                source.issue(("rules",), f"expected a list of rules, found {found(rules)}")
+            )
             return
         seen: set[str] = set()
         for i, item in enumerate(rules):
@@ -265,22 +315,31 @@ class _Loader:
 
     def _merge_rule(self, source: Source, path: Path_, item: Any, seen: set[str]) -> None:
         if not isinstance(item, dict):
-            self.issues.append(source.issue(path, f"a rule is a mapping with at least `id`, "
-                                                  f"found {found(item)}"))
+            self.issues.append(
+                source.issue(path, f"a rule is a mapping with at least `id`, found {found(item)}")
+            )
             return
         rule_id = item.get("id")
         if not isinstance(rule_id, str) or not RULE_ID.match(rule_id):
             shown = "nothing" if rule_id is None else found(rule_id)
-            self.issues.append(source.issue(path + ("id",) if "id" in item else path,
-                                            f"rule id must be kebab-case (sub-ids after a dot), "
-                                            f"found {shown}",
-                                            hint="e.g. trading-advice or trading-advice.price-target",
-                                            field_name=dotted(path + ("id",))))
+            self.issues.append(
+                source.issue(
+                    path + ("id",) if "id" in item else path,
+                    f"rule id must be kebab-case (sub-ids after a dot), found {shown}",
+                    hint="e.g. trading-advice or trading-advice.price-target",
+                    field_name=dotted(path + ("id",)),
+                )
+            )
             return
         if rule_id in seen:
-            self.issues.append(source.issue(path + ("id",), f"duplicate rule id {rule_id!r}",
-                                            hint="each rule id may appear once per file; "
-                                                 "override it in a file that extends this one"))
+            self.issues.append(
+                source.issue(
+                    path + ("id",),
+                    f"duplicate rule id {rule_id!r}",
+                    hint="each rule id may appear once per file; "
+                    "override it in a file that extends this one",
+                )
+            )
             return
         seen.add(rule_id)
         fields = {k: _Field(v, source, path + (k,)) for k, v in item.items()}
@@ -311,28 +370,50 @@ class _Loader:
                 rules.append(rule)  # type: ignore[arg-type]
         if self.issues:
             order = {src: i for i, src in enumerate(dict.fromkeys(i.path for i in self.issues))}
-            raise PolicyError(sorted(self.issues, key=lambda i: (order[i.path], i.line or 0,
-                                                                 i.column or 0)))
+            raise PolicyError(
+                sorted(self.issues, key=lambda i: (order[i.path], i.line or 0, i.column or 0))
+            )
         name = self.name or default_name
-        digest = hashlib.sha256(json.dumps(
-            {"name": name, "language": self.language, "settings": settings,
-             "rules": {rid: {k: f.value for k, f in layer.fields.items()}
-                       for rid, layer in self.rules.items()}},
-            sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
-        return Policy(name=name, rules=tuple(rules), settings=settings, hash=digest[:16],
-                      language=self.language, sources=tuple(dict.fromkeys(self.sources)),
-                      disabled=tuple(disabled))
+        digest = hashlib.sha256(
+            json.dumps(
+                {
+                    "name": name,
+                    "language": self.language,
+                    "settings": settings,
+                    "rules": {
+                        rid: {k: f.value for k, f in layer.fields.items()}
+                        for rid, layer in self.rules.items()
+                    },
+                },
+                sort_keys=True,
+                default=str,
+                ensure_ascii=False,
+            ).encode()
+        ).hexdigest()
+        return Policy(
+            name=name,
+            rules=tuple(rules),
+            settings=settings,
+            hash=digest[:16],
+            language=self.language,
+            sources=tuple(dict.fromkeys(self.sources)),
+            disabled=tuple(disabled),
+        )
 
-    def _compile_rule(self, rule_id: str, layers: _RuleLayers,
-                      settings: Mapping[str, Any]) -> Rule | str | None:
+    def _compile_rule(
+        self, rule_id: str, layers: _RuleLayers, settings: Mapping[str, Any]
+    ) -> Rule | str | None:
         f = layers.fields
         start = len(self.issues)
 
         def problem(key: str, message: str, hint: str | None = None) -> None:
             fld = f.get(key)
             if fld is None:
-                self.issues.append(layers.source.issue(layers.path, message, hint=hint,
-                                                       field_name=dotted(layers.path + (key,))))
+                self.issues.append(
+                    layers.source.issue(
+                        layers.path, message, hint=hint, field_name=dotted(layers.path + (key,))
+                    )
+                )
             else:
                 self.issues.append(fld.source.issue(fld.path, message, hint=hint))
 
@@ -340,30 +421,41 @@ class _Loader:
         if isinstance(severity_raw, bool) and severity_raw is False:
             severity_raw = "off"
         if severity_raw not in SEVERITIES:
-            problem("severity", f"expected one of {', '.join(SEVERITIES)}, "
-                                f"found {found(severity_raw)}")
+            problem(
+                "severity", f"expected one of {', '.join(SEVERITIES)}, found {found(severity_raw)}"
+            )
             severity_raw = "error"  # keep validating the rest of the rule
         type_name = f["type"].value if "type" in f else None
         if type_name is None:
             if severity_raw == "off":
                 return "off"
-            problem("type", f"rule {rule_id!r} has no `type` and overrides no earlier rule",
-                    "allowed types: " + ", ".join(RULE_TYPES))
+            problem(
+                "type",
+                f"rule {rule_id!r} has no `type` and overrides no earlier rule",
+                "allowed types: " + ", ".join(RULE_TYPES),
+            )
             return None
         rule_type = RULE_TYPES.get(type_name) if isinstance(type_name, str) else None
         if rule_type is None:
-            problem("type", f"unknown rule type {found(type_name)}",
-                    "allowed: " + ", ".join(RULE_TYPES))
+            problem(
+                "type", f"unknown rule type {found(type_name)}", "allowed: " + ", ".join(RULE_TYPES)
+            )
             return None
         common: dict[str, Any] = {}
-        for key, tp in (("message", str), ("why", str), ("suggestions", list[str]),
-                        ("suppressible", bool), ("channels", list[str])):
+        for key, tp in (
+            ("message", str),
+            ("why", str),
+            ("suggestions", list[str]),
+            ("suppressible", bool),
+            ("channels", list[str]),
+        ):
             if key in f:
                 problems: list[OptionProblem] = []
                 value = convert(tp, f[key].value, (), problems)
                 for p in problems:
-                    self.issues.append(f[key].source.issue(f[key].path + p.path, p.message,
-                                                           hint=p.hint))
+                    self.issues.append(
+                        f[key].source.issue(f[key].path + p.path, p.message, hint=p.hint)
+                    )
                 common[key] = value
         message = common.get("message") or f"{rule_id}: '{{match}}'"
         if "message" in f and isinstance(common.get("message"), str):
@@ -380,12 +472,15 @@ class _Loader:
             head = p.path[0] if p.path else None
             fld = option_fields.get(head) if isinstance(head, str) else None
             if fld is None:
-                self.issues.append(layers.source.issue(
-                    layers.path, p.message, hint=p.hint,
-                    field_name=dotted(layers.path + p.path)))
+                self.issues.append(
+                    layers.source.issue(
+                        layers.path, p.message, hint=p.hint, field_name=dotted(layers.path + p.path)
+                    )
+                )
             else:
-                self.issues.append(fld.source.issue(fld.path + p.path[1:], p.message, hint=p.hint,
-                                                    key=p.key))
+                self.issues.append(
+                    fld.source.issue(fld.path + p.path[1:], p.message, hint=p.hint, key=p.key)
+                )
         if severity_raw == "off":
             return "off"
         if opts is None or len(self.issues) > start:
@@ -395,75 +490,123 @@ class _Loader:
             head = path[0] if path else None
             fld = option_fields.get(head) if isinstance(head, str) else None
             if fld is None:
-                self.issues.append(layers.source.issue(layers.path, msg, hint=hint,
-                                                       field_name=dotted(layers.path + path)))
+                self.issues.append(
+                    layers.source.issue(
+                        layers.path, msg, hint=hint, field_name=dotted(layers.path + path)
+                    )
+                )
             else:
                 self.issues.append(fld.source.issue(fld.path + path[1:], msg, hint=hint))
 
         check = rule_type.compile(opts, CompileContext(rule_id, settings, report))
         if check is None or len(self.issues) > start:
             if check is None and len(self.issues) == start:
-                self.issues.append(layers.source.issue(layers.path, "rule could not be compiled",
-                                                       field_name=dotted(layers.path)))
+                self.issues.append(
+                    layers.source.issue(
+                        layers.path, "rule could not be compiled", field_name=dotted(layers.path)
+                    )
+                )
             return None
         line, _ = layers.source.where(layers.path)
-        return Rule(id=rule_id, type=type_name, severity=Severity(severity_raw), message=message,
-                    check=check, why=common.get("why"),
-                    suggestions=tuple(common.get("suggestions") or ()),
-                    suppressible=common.get("suppressible", True),
-                    channels=tuple(common["channels"]) if common.get("channels") else None,
-                    examples=examples, path=layers.source.path, line=line, options=opts)
+        return Rule(
+            id=rule_id,
+            type=type_name,
+            severity=Severity(severity_raw),
+            message=message,
+            check=check,
+            why=common.get("why"),
+            suggestions=tuple(common.get("suggestions") or ()),
+            suppressible=common.get("suppressible", True),
+            channels=tuple(common["channels"]) if common.get("channels") else None,
+            examples=examples,
+            path=layers.source.path,
+            line=line,
+            options=opts,
+        )
 
     def _examples(self, fld: _Field | None) -> tuple[Example, ...]:
         if fld is None:
             return ()
         if not isinstance(fld.value, dict):
-            self.issues.append(fld.source.issue(fld.path, "expected a mapping with `fail` and/or "
-                                                          f"`pass` lists, found {found(fld.value)}"))
+            self.issues.append(
+                fld.source.issue(
+                    fld.path,
+                    f"expected a mapping with `fail` and/or `pass` lists, found {found(fld.value)}",
+                )
+            )
             return ()
         out: list[Example] = []
         for key, items in fld.value.items():
             if key not in ("fail", "pass"):
-                self.issues.append(fld.source.issue(fld.path + (key,), f"unknown key {key!r}",
-                                                    hint="allowed: fail, pass", key=True))
+                self.issues.append(
+                    fld.source.issue(
+                        fld.path + (key,),
+                        f"unknown key {key!r}",
+                        hint="allowed: fail, pass",
+                        key=True,
+                    )
+                )
                 continue
             if not isinstance(items, list):
-                self.issues.append(fld.source.issue(fld.path + (key,),
-                                                    f"expected a list, found {found(items)}"))
+                self.issues.append(
+                    fld.source.issue(fld.path + (key,), f"expected a list, found {found(items)}")
+                )
                 continue
             for i, item in enumerate(items):
                 p = fld.path + (key, i)
                 line, _ = fld.source.where(p)
                 if isinstance(item, str):
                     out.append(Example(item, key, Context(), fld.source.path, line))
-                elif (isinstance(item, dict) and isinstance(item.get("text"), str)
-                      and set(item) <= {"text", "context"}
-                      and isinstance(item.get("context", {}), dict)):
-                    out.append(Example(item["text"], key,
-                                       Context.from_mapping(item.get("context")),
-                                       fld.source.path, line))
+                elif (
+                    isinstance(item, dict)
+                    and isinstance(item.get("text"), str)
+                    and set(item) <= {"text", "context"}
+                    and isinstance(item.get("context", {}), dict)
+                ):
+                    out.append(
+                        Example(
+                            item["text"],
+                            key,
+                            Context.from_mapping(item.get("context")),
+                            fld.source.path,
+                            line,
+                        )
+                    )
                 else:
-                    self.issues.append(fld.source.issue(
-                        p, f"an example is text or a mapping with `text` and `context`, "
-                           f"found {found(item)}"))
+                    self.issues.append(
+                        fld.source.issue(
+                            p,
+                            f"an example is text or a mapping with `text` and `context`, "
+                            f"found {found(item)}",
+                        )
+                    )
         return tuple(out)
 
 
 def _check_template(template: str, report: Any) -> None:
     try:
-        for _, name, spec, _ in string.Formatter().parse(template):
+        for _, name, _spec, _ in string.Formatter().parse(template):
             if name is not None and (not name or not name.isidentifier()):
-                report(f"placeholder {{{name}}} is not a name",
-                       "use {match}, {rule}, a context field or a named group; "
-                       "write {{ and }} for literal braces")
+                report(
+                    f"placeholder {{{name}}} is not a name",
+                    "use {match}, {rule}, a context field or a named group; "
+                    "write {{ and }} for literal braces",
+                )
     except ValueError as exc:
         report(f"malformed message template: {exc}", "write {{ and }} for literal braces")
 
 
 def _decode(raw: bytes, display: str, issues: list[PolicyIssue]) -> str | None:
     if len(raw) > MAX_POLICY_BYTES:
-        issues.append(PolicyIssue(display, None, None, "", f"policy file is larger than "
-                                                           f"{MAX_POLICY_BYTES // 1_000_000} MB"))
+        issues.append(
+            PolicyIssue(
+                display,
+                None,
+                None,
+                "",
+                f"policy file is larger than {MAX_POLICY_BYTES // 1_000_000} MB",
+            )
+        )
         return None
     if b"\x00" in raw:
         issues.append(PolicyIssue(display, None, None, "", "binary file, not a YAML policy"))
@@ -472,8 +615,15 @@ def _decode(raw: bytes, display: str, issues: list[PolicyIssue]) -> str | None:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        issues.append(PolicyIssue(display, line, None, "",
-                                  f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"))
+        issues.append(
+            PolicyIssue(
+                display,
+                line,
+                None,
+                "",
+                f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            )
+        )
         return None
 
 

@@ -13,31 +13,59 @@ from .checks import RULE_TYPES
 from .options import schema_for
 
 _SEVERITY = {"enum": ["error", "warning", "info", "off"]}
-_EXAMPLE = {"anyOf": [
-    {"type": "string"},
-    {"type": "object", "required": ["text"], "additionalProperties": False,
-     "properties": {"text": {"type": "string"}, "context": {"type": "object"}}},
-]}
+_EXAMPLE = {
+    "anyOf": [
+        {"type": "string"},
+        {
+            "type": "object",
+            "required": ["text"],
+            "additionalProperties": False,
+            "properties": {"text": {"type": "string"}, "context": {"type": "object"}},
+        },
+    ]
+}
 COMMON_RULE_PROPERTIES: dict[str, Any] = {
-    "id": {"type": "string", "pattern": r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*$",
-           "description": "Kebab-case name of what is flagged; sub-ids after a dot."},
+    "id": {
+        "type": "string",
+        "pattern": r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*$",
+        "description": "Kebab-case name of what is flagged; sub-ids after a dot.",
+    },
     "type": {"enum": list(RULE_TYPES), "description": "The rule type (the kind of check)."},
-    "severity": {**_SEVERITY, "default": "error",
-                 "description": "error blocks the reply, warning informs, off disables."},
-    "message": {"type": "string",
-                "description": "Shown to the agent; {match}, {rule}, context fields and rule "
-                               "values are placeholders."},
+    "severity": {
+        **_SEVERITY,
+        "default": "error",
+        "description": "error blocks the reply, warning informs, off disables.",
+    },
+    "message": {
+        "type": "string",
+        "description": "Shown to the agent; {match}, {rule}, context fields and rule "
+        "values are placeholders.",
+    },
     "why": {"type": "string", "description": "Why the rule exists, in one or two sentences."},
-    "suggestions": {"type": "array", "items": {"type": "string"},
-                    "description": "What to write instead; placeholders allowed."},
-    "suppressible": {"type": "boolean", "default": True,
-                     "description": "Whether a draft's front matter may disable this rule."},
-    "channels": {"type": "array", "items": {"type": "string"},
-                 "description": "Only check replies on these channels."},
-    "examples": {"type": "object", "additionalProperties": False,
-                 "properties": {"fail": {"type": "array", "items": _EXAMPLE},
-                                "pass": {"type": "array", "items": _EXAMPLE}},
-                 "description": "Texts the rule must flag (fail) and must leave alone (pass)."},
+    "suggestions": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "What to write instead; placeholders allowed.",
+    },
+    "suppressible": {
+        "type": "boolean",
+        "default": True,
+        "description": "Whether a draft's front matter may disable this rule.",
+    },
+    "channels": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Only check replies on these channels.",
+    },
+    "examples": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "fail": {"type": "array", "items": _EXAMPLE},
+            "pass": {"type": "array", "items": _EXAMPLE},
+        },
+        "description": "Texts the rule must flag (fail) and must leave alone (pass).",
+    },
 }
 
 
@@ -50,10 +78,12 @@ def policy_schema() -> dict[str, Any]:
             "properties": {**COMMON_RULE_PROPERTIES, **options["properties"]},
             "additionalProperties": False,
         }
-        branches.append({
-            "if": {"required": ["type"], "properties": {"type": {"const": name}}},
-            "then": then,
-        })
+        branches.append(
+            {
+                "if": {"required": ["type"], "properties": {"type": {"const": name}}},
+                "then": then,
+            }
+        )
     rule = {
         "type": "object",
         "required": ["id"],
@@ -75,7 +105,10 @@ def policy_schema() -> dict[str, Any]:
                     "description": {"type": "string"},
                     "language": {"enum": ["en"]},
                     "extends": {
-                        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                        "anyOf": [
+                            {"type": "string"},
+                            {"type": "array", "items": {"type": "string"}},
+                        ],
                         "description": "pack:NAME or paths relative to this file; later wins.",
                     },
                 },

@@ -33,8 +33,15 @@ class Source:
             probe = probe[:-1]
         return self.values.get((), (None, None))
 
-    def issue(self, path: Path_, message: str, *, hint: str | None = None,
-              key: bool = False, field_name: str | None = None) -> PolicyIssue:
+    def issue(
+        self,
+        path: Path_,
+        message: str,
+        *,
+        hint: str | None = None,
+        key: bool = False,
+        field_name: str | None = None,
+    ) -> PolicyIssue:
         line, col = self.where(path, key=key)
         return PolicyIssue(self.path, line, col, field_name or dotted(path), message, hint)
 
@@ -63,7 +70,9 @@ def load_yaml(text: str, path: str) -> tuple[Source, list[PolicyIssue]]:
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        return Source(path, None), [PolicyIssue(path, line, col, "", f"YAML syntax error: {problem}")]
+        return Source(path, None), [
+            PolicyIssue(path, line, col, "", f"YAML syntax error: {problem}")
+        ]
     except yaml.YAMLError as exc:  # pragma: no cover - reader errors (bad bytes) are rare here
         return Source(path, None), [PolicyIssue(path, None, None, "", f"YAML error: {exc}")]
     source = Source(path, None)
@@ -75,22 +84,39 @@ def load_yaml(text: str, path: str) -> tuple[Source, list[PolicyIssue]]:
     return source, issues
 
 
-def _build(node: yaml.Node, path: Path_, source: Source, issues: list[PolicyIssue],
-           constructor: yaml.SafeLoader) -> Any:
+def _build(
+    node: yaml.Node,
+    path: Path_,
+    source: Source,
+    issues: list[PolicyIssue],
+    constructor: yaml.SafeLoader,
+) -> Any:
     source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                issues.append(PolicyIssue(source.path, key_node.start_mark.line + 1,
-                                          key_node.start_mark.column + 1, dotted(path),
-                                          "YAML merge keys (<<) are not supported"))
+                issues.append(
+                    PolicyIssue(
+                        source.path,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        dotted(path),
+                        "YAML merge keys (<<) are not supported",
+                    )
+                )
                 continue
             key = constructor.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) or key is None:
-                issues.append(PolicyIssue(source.path, key_node.start_mark.line + 1,
-                                          key_node.start_mark.column + 1, dotted(path),
-                                          f"mapping keys must be text, found {type(key).__name__}"))
+                issues.append(
+                    PolicyIssue(
+                        source.path,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        dotted(path),
+                        f"mapping keys must be text, found {type(key).__name__}",
+                    )
+                )
                 continue
             if isinstance(key, bool):
                 # YAML 1.1 reads `on`/`off`/`yes`/`no` keys as booleans; keep the word.
@@ -98,17 +124,31 @@ def _build(node: yaml.Node, path: Path_, source: Source, issues: list[PolicyIssu
             key = str(key) if not isinstance(key, str) else key
             child = path + (key,)
             if key in result:
-                issues.append(PolicyIssue(source.path, key_node.start_mark.line + 1,
-                                          key_node.start_mark.column + 1, dotted(child),
-                                          "duplicate key", "each key may appear once per mapping"))
+                issues.append(
+                    PolicyIssue(
+                        source.path,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        dotted(child),
+                        "duplicate key",
+                        "each key may appear once per mapping",
+                    )
+                )
             source.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = _build(value_node, child, source, issues, constructor)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), source, issues, constructor)
-                for i, item in enumerate(node.value)]
+        return [
+            _build(item, path + (i,), source, issues, constructor)
+            for i, item in enumerate(node.value)
+        ]
     value = constructor.construct_object(node, deep=True)
-    if isinstance(value, bool) and node.value.lower() in ("on", "off", "yes", "no", "y", "n"):
-        # `severity: off` must stay the word "off", not False.
-        return node.value.lower() if node.style is None else value
+    if (
+        isinstance(value, bool)
+        and isinstance(node, yaml.ScalarNode)
+        and node.style is None
+        and node.value.lower() in ("on", "off", "yes", "no", "y", "n")
+    ):
+        # YAML 1.1 reads a bare `off` as False; `severity: off` must stay the word "off".
+        return node.value.lower()
     return value
