@@ -30,7 +30,7 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Edit:
-    """Replace `text[start:end]` of the original reply with `replacement` (insert if start == end)."""
+    """Replace `text[start:end]` of the reply with `replacement` (an insert when start == end)."""
 
     start: int
     end: int
