@@ -94,29 +94,24 @@ def _build(
     source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
+
+        def at_key(
+            key_node: yaml.Node, where: Path_, message: str, hint: str | None = None
+        ) -> None:
+            mark = key_node.start_mark
+            issues.append(
+                PolicyIssue(
+                    source.path, mark.line + 1, mark.column + 1, dotted(where), message, hint
+                )
+            )
+
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                issues.append(
-                    PolicyIssue(
-                        source.path,
-                        key_node.start_mark.line + 1,
-                        key_node.start_mark.column + 1,
-                        dotted(path),
-                        "YAML merge keys (<<) are not supported",
-                    )
-                )
+                at_key(key_node, path, "YAML merge keys (<<) are not supported")
                 continue
             key = constructor.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) or key is None:
-                issues.append(
-                    PolicyIssue(
-                        source.path,
-                        key_node.start_mark.line + 1,
-                        key_node.start_mark.column + 1,
-                        dotted(path),
-                        f"mapping keys must be text, found {type(key).__name__}",
-                    )
-                )
+                at_key(key_node, path, f"mapping keys must be text, found {type(key).__name__}")
                 continue
             if isinstance(key, bool):
                 # YAML 1.1 reads `on`/`off`/`yes`/`no` keys as booleans; keep the word.
@@ -124,16 +119,7 @@ def _build(
             key = str(key) if not isinstance(key, str) else key
             child = path + (key,)
             if key in result:
-                issues.append(
-                    PolicyIssue(
-                        source.path,
-                        key_node.start_mark.line + 1,
-                        key_node.start_mark.column + 1,
-                        dotted(child),
-                        "duplicate key",
-                        "each key may appear once per mapping",
-                    )
-                )
+                at_key(key_node, child, "duplicate key", "each key may appear once per mapping")
             source.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = _build(value_node, child, source, issues, constructor)
         return result
