@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,27 @@ from .text import LineIndex, Normalized, normalize
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc
+
+
+# Characters without case and not white space (emoji, pictographs, arrows, dingbats, CJK
+# punctuation, variation selectors, ZWJ, keycaps, tags): no case-insensitive match of an ASCII
+# literal can involve one, so they leave a reply's ASCII prefilters valid. A test checks every
+# code point of these ranges against the `regex` module.
+_CASELESS = (r"\u200d\u20e3\u2190-\u23ff\u2500-\u27bf\u2b00-\u2bff\u3001-\u303f\ufe00-\ufe0f"
+             r"\U0001f000-\U0001faff\U000e0020-\U000e007f")
+_CASED_OR_SPACE = re.compile(f"[^\\x00-\\x7f{_CASELESS}]")
+
+
+def literal_view(text: str) -> str | None:
+    """`text.lower()` when every character is ASCII or caseless, else None.
+
+    There a case-insensitive regex match of an ASCII literal is exactly an occurrence of it in
+    the lower-cased text, and `\\s` matches ASCII white space only; elsewhere (accented letters,
+    long s, Kelvin sign, ligatures...) Unicode case folding decides, so prefilters stand aside.
+    """
+    if text.isascii() or _CASED_OR_SPACE.search(text) is None:
+        return text.lower()
+    return None
 
 
 class Draft:
@@ -27,9 +49,30 @@ class Draft:
         return LineIndex(self.text)
 
     @cached_property
+    def single_line(self) -> bool:
+        return "\n" not in self.text and "\r" not in self.text
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column), both 1-based, of `offset`; a one-line reply needs no line index."""
+        if self.single_line:
+            return 1, offset + 1
+        return self.lines.position(offset)
+
+    @cached_property
     def normalized(self) -> Normalized:
         """NFKC + case-folded + invisible characters removed + homoglyphs mapped."""
         return normalize(self.text)
+
+    @cached_property
+    def ascii_lower(self) -> str | None:
+        """The text lower-cased when its case-insensitive matches of ASCII literals are exactly
+        the lower-case occurrences of them, else None (see `literal_view`)."""
+        return literal_view(self.text)
+
+    @cached_property
+    def ascii_lower_normalized(self) -> str | None:
+        """`ascii_lower` of the normalised text."""
+        return literal_view(self.normalized.text)
 
     @cached_property
     def doc(self) -> "Doc":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -33,6 +34,50 @@ _TIDY = [(regex.compile(r"[ \t]+([,.!?;:])"), r"\1"), (regex.compile(r",([.!?])"
 
 def render(template: str, values: Mapping[str, str]) -> str:
     """Fill `{placeholders}`; drop missing ones and the stray punctuation they leave behind."""
+    parsed = _parse_template(template)
+    if parsed is None:
+        return _render_slow(template, values)
+    pieces, names = parsed
+    out = "".join([piece if name is None else _text(values.get(name, ""))
+                   for piece, name in pieces])
+    if any(not values.get(n) for n in names):
+        for pattern, repl in _TIDY:
+            out = pattern.sub(repl, out)
+        out = out.strip()
+    return out
+
+
+def _text(value: Any) -> str:
+    return value if type(value) is str else format(value, "")
+
+
+@lru_cache(maxsize=1024)
+def _parse_template(template: str) -> tuple[tuple[tuple[str, str | None], ...],
+                                            tuple[str, ...]] | None:
+    """A template as (literal, None) and ("", name) pieces, when it holds plain `{name}`s only.
+
+    Templates belong to the policy, so each is parsed once; anything fancier (format specs,
+    conversions, attribute or index lookups, positional fields, malformed braces) returns None
+    and goes through `string.Formatter`, which gives the same text for plain names.
+    """
+    pieces: list[tuple[str, str | None]] = []
+    names: list[str] = []
+    try:
+        for literal, name, spec, conversion in _FORMATTER.parse(template):
+            if literal:
+                pieces.append((literal, None))
+            if name is None:
+                continue
+            if not name.isidentifier() or spec or conversion:
+                return None
+            pieces.append(("", name))
+            names.append(name)
+    except ValueError:
+        return None
+    return tuple(pieces), tuple(names)
+
+
+def _render_slow(template: str, values: Mapping[str, str]) -> str:
     try:
         out = _FORMATTER.vformat(template, (), _Values(values))
     except (ValueError, IndexError, AttributeError):
@@ -77,49 +122,55 @@ class Linter:
         violations: list[Violation] = []
         suppressed: list[str] = []
         incomplete = False
+        shared: dict[str, str] | None = None
         for rule in self.policy.rules:
             if deadline is not None and time.monotonic() >= deadline:
                 incomplete = True
                 break
             if not rule.applies(ctx):
                 continue
-            if rule.suppressible and any(id_matches(rule.id, d) for d in ctx.disable):
+            if rule.suppressible and ctx.disable and any(id_matches(rule.id, d)
+                                                         for d in ctx.disable):
                 suppressed.append(rule.id)
                 continue
-            violations.extend(self._violations(rule, draft))
-        violations.sort(key=lambda v: (v.start, v.end, v.rule))
+            hits = list(rule.check.find(draft))
+            if not hits:
+                continue
+            if shared is None:
+                shared = _context_values(ctx)
+            for hit in _dedupe(hits):
+                violations.append(self._violation(rule, draft, hit, shared))
+        if len(violations) > 1:
+            violations.sort(key=lambda v: (v.start, v.end, v.rule))
         return Report(decision=decide(violations), violations=tuple(violations),
                       policy=self.policy.name, policy_hash=self.policy.hash,
                       suppressed=tuple(suppressed), incomplete=incomplete)
 
     def check_many(self, items: Iterable[str | tuple[str, ContextLike]]) -> Iterator[Report]:
         """Check replies lazily, in order; each item is a text or a (text, context) pair."""
+        check = self.check
         for item in items:
             if isinstance(item, str):
-                yield self.check(item)
+                yield check(item)
             else:
                 text, context = item
-                yield self.check(text, context)
+                yield check(text, context)
 
-    def _violations(self, rule: Rule, draft: Draft) -> list[Violation]:
-        hits = _dedupe(list(rule.check.find(draft)))
-        out: list[Violation] = []
-        for hit in hits:
-            out.append(self._violation(rule, draft, hit))
-        return out
-
-    def _violation(self, rule: Rule, draft: Draft, hit: Hit) -> Violation:
+    def _violation(self, rule: Rule, draft: Draft, hit: Hit,
+                   shared: Mapping[str, str] | None = None) -> Violation:
         text = draft.text
         matched = text[hit.start:hit.end]
         shown = redact(matched) if (hit.redact and self.redact) else matched
-        values = {"rule": rule.id, **_context_values(draft.context), **hit.values,
-                  "match": shown}
+        if shared is None:
+            shared = _context_values(draft.context)
+        values = {"rule": rule.id, **shared, **hit.values, "match": shown}
         message = render(hit.message or rule.message, values)
+        templates = (*hit.suggestions, *rule.suggestions)
         suggestions = tuple(dict.fromkeys(
-            s for s in (render(t, values) for t in (*hit.suggestions, *rule.suggestions)) if s))
-        line, column = draft.lines.position(hit.start)
+            s for s in (render(t, values) for t in templates) if s)) if templates else ()
+        line, column = draft.position(hit.start)
         if hit.end > hit.start:
-            end_line, end_col = draft.lines.position(hit.end - 1)
+            end_line, end_col = draft.position(hit.end - 1)
             end_col += 1
         else:
             end_line, end_col = line, column

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator, Literal, Mapping
 
 import regex
@@ -51,11 +52,18 @@ _CCTLDS = (
     "ye|yt|za|zm|zw")
 # twitter-text links bare domains too (delta.com, bit.ly/x), but not a lone `name.cc` without a
 # path, except on .co and .tv; a URL never starts right after a letter, digit, @, $ or #.
-_URL = regex.compile(
+_URL_PATTERN = (
     r"(?i)(?<![\p{L}\p{N}@＠$#＃_\-./])"
     r"(?:(?P<scheme>https?://)[^\s<>\"]+"
     r"|(?P<domain>(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+"
     rf"(?P<tld>{_GTLDS}|{_CCTLDS}))(?![\p{{L}}\p{{N}}@\-_])(?::\d{{1,5}})?(?P<path>/[^\s<>\"]*)?)")
+
+
+@lru_cache(maxsize=1)
+def _url_regex() -> "regex.Pattern[str]":
+    """Compiled on first use: a large pattern, and only `twitter` counting needs it."""
+    return regex.compile(_URL_PATTERN)
+
 _URL_TRAILING = regex.compile(r"[.,:;!?'\")\]}…]+$")
 _SHORT_CCTLD_DOMAIN = regex.compile(rf"(?i)^[a-z0-9\-]+\.(?:{_CCTLDS})$")
 _SPECIAL_CCTLD = regex.compile(r"(?i)\.(?:co|tv)$")
@@ -174,7 +182,7 @@ def url_spans(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
     """URLs as twitter-text finds them (approximately): with a scheme, or bare domains."""
     if "." not in text:
         return
-    for m in _URL.finditer(text, start):
+    for m in _url_regex().finditer(text, start):
         url = m.group()
         trimmed = _URL_TRAILING.search(url)
         end = m.end() - (len(trimmed.group()) if trimmed else 0)

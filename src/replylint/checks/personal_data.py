@@ -8,6 +8,7 @@ and a rule that fires on those gets switched off.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterator, Literal, get_args
 
@@ -46,6 +47,11 @@ _DOMAIN = regex.compile(r"(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?\.
 
 # URLs: digits in a URL path are ids (tweet ids, article numbers), not a customer's number.
 _URL = regex.compile(r"(?i)\b(?:https?://|www\.)\S+|\b(?:[a-z0-9\-]+\.)+[a-z]{2,}/\S*")
+
+# Nine digits, single spaces or hyphens between: every SSN and card number has them; a cheap
+# gate before the card and SSN scans, which most replies (prices, times, @ids) never need.
+_NINE_DIGITS = regex.compile(r"\d(?:[ \-]?\d){8}")
+_ASCII_DIGIT = re.compile(r"[0-9]")
 
 # Anything with 7+ digits in a phone-like run; cheap gate before the (slow) phone matcher.
 _PHONE_GATE = regex.compile(r"\d(?:[\s().\-/]{0,3}\d){6,}")
@@ -151,10 +157,10 @@ class PersonalDataCheck:
 
     def find(self, draft: Draft) -> Iterator[Hit]:
         text = draft.text
-        has_digit = any(ch.isdigit() for ch in text)
+        has_digit = _has_digit(text)
         if not has_digit and "@" not in text:
             return
-        urls = [m.span() for m in _URL.finditer(text)] if has_digit else []
+        urls = _Urls(text if has_digit else "")
         taken: list[tuple[int, int]] = []
         found: list[tuple[int, int, str]] = []
 
@@ -171,10 +177,12 @@ class PersonalDataCheck:
             if "iban" in self.kinds:
                 for start, end in self._ibans(text, urls):
                     keep(start, end, "iban")
-            if "card" in self.kinds:
+            nine = ("card" in self.kinds or "ssn" in self.kinds) and \
+                _NINE_DIGITS.search(text) is not None
+            if nine and "card" in self.kinds:
                 for start, end in self._cards(text, urls):
                     keep(start, end, "card")
-            if "ssn" in self.kinds:
+            if nine and "ssn" in self.kinds:
                 for start, end in self._ssns(text, urls):
                     keep(start, end, "ssn")
             if "phone" in self.kinds and _PHONE_GATE.search(text):
@@ -194,18 +202,18 @@ class PersonalDataCheck:
                 continue
             yield m.span()
 
-    def _ibans(self, text: str, urls: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    def _ibans(self, text: str, urls: _Urls) -> Iterator[tuple[int, int]]:
         for m in _IBAN.finditer(text):
             span = iban_span(text, m.start(), m.end())
-            if span is None or inside(span, urls):
+            if span is None or inside(span, urls.spans):
                 continue
             compact = compact_alnum(text[span[0]:span[1]])
             if compact not in self.allowed_numbers:
                 yield span
 
-    def _cards(self, text: str, urls: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    def _cards(self, text: str, urls: _Urls) -> Iterator[tuple[int, int]]:
         for m in _DIGIT_RUN.finditer(text):
-            if not standalone(text, m.start(), m.end()) or inside(m.span(), urls):
+            if not standalone(text, m.start(), m.end()) or inside(m.span(), urls.spans):
                 continue
             for span in card_spans(m.group(0), m.start()):
                 if reference(text, span[0]):
@@ -213,10 +221,12 @@ class PersonalDataCheck:
                 if compact_alnum(text[span[0]:span[1]]) not in self.allowed_numbers:
                     yield span
 
-    def _ssns(self, text: str, urls: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    def _ssns(self, text: str, urls: _Urls) -> Iterator[tuple[int, int]]:
         for pattern, needs_cue in ((_SSN_SEPARATED, False), (_SSN_BARE, True)):
             for m in pattern.finditer(text):
-                if not ssn_valid(m["area"], m["group"], m["serial"]) or inside(m.span(), urls):
+                if not ssn_valid(m["area"], m["group"], m["serial"]):
+                    continue
+                if inside(m.span(), urls.spans):
                     continue
                 if reference(text, m.start()):
                     continue
@@ -225,7 +235,7 @@ class PersonalDataCheck:
                     continue
                 yield m.span()
 
-    def _phones(self, text: str, urls: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    def _phones(self, text: str, urls: _Urls) -> Iterator[tuple[int, int]]:
         seen: list[tuple[int, int]] = []
         for region in self.regions:
             for match in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
@@ -233,7 +243,7 @@ class PersonalDataCheck:
                 if any(s < span[1] and span[0] < e for s, e in seen):
                     continue
                 seen.append(span)
-                if inside(span, urls) or glued(text, span[0]) or reference(text, span[0]):
+                if inside(span, urls.spans) or glued(text, span[0]) or reference(text, span[0]):
                     continue
                 if phonenumbers.number_type(match.number) in self.allowed_types:
                     continue
@@ -244,6 +254,29 @@ class PersonalDataCheck:
                 if e164 in self.allowed_numbers or digits(match.raw_string) in self.allowed_numbers:
                     continue
                 yield span
+
+
+class _Urls:
+    """The URL spans of a reply, found only if a candidate needs them (most replies have none)."""
+
+    __slots__ = ("text", "_spans")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._spans: list[tuple[int, int]] | None = None
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        if self._spans is None:
+            self._spans = [m.span() for m in _URL.finditer(self.text)] if self.text else []
+        return self._spans
+
+
+def _has_digit(text: str) -> bool:
+    """`any(ch.isdigit() for ch in text)`, at C speed for ASCII text."""
+    if text.isascii():
+        return _ASCII_DIGIT.search(text) is not None
+    return any(ch.isdigit() for ch in text)
 
 
 def business_line(text: str, start: int) -> bool:

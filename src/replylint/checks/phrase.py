@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any, Iterator
 
 from ..draft import Draft
 from ..inflect import fold
 from ..options import option
 from ..text import normalize
-from ..words import crosses_sentence, word_spans
+from ..words import crosses_sentence, word_spans, words
 from .base import CompileContext, Hit
 
 Trie = dict[str, Any]
@@ -52,18 +53,25 @@ class PhraseCheck:
     exceptions: Trie = field(repr=False)
     phrases: tuple[_Phrase, ...]
     inflect: bool
+    anchors: frozenset[str] = field(repr=False)
+    """One word of every phrase (its longest): a draft with none of them cannot match."""
 
     def find(self, draft: Draft) -> Iterator[Hit]:
         view = draft.normalized
         text = view.text
-        spans = word_spans(text)
-        if not spans:
+        keys = words(text)
+        if not keys:
             return
-        keys = [text[s:e] for s, e in spans]
         if self.inflect:
             keys = list(map(fold, keys))
-        blocked = list(_matches(self.exceptions, keys, spans, text)) if self.exceptions else []
+        if self.anchors.isdisjoint(keys):
+            return
+        spans = word_spans(text)
+        blocked: list[tuple[int, int, int]] | None = None
         for first, last, index in _matches(self.trie, keys, spans, text):
+            if blocked is None:
+                blocked = list(_matches(self.exceptions, keys, spans, text)) \
+                    if self.exceptions else []
             if any(bf <= first and last <= bl for bf, bl, _ in blocked):
                 continue
             phrase = self.phrases[index]
@@ -76,8 +84,9 @@ def _matches(trie: Trie, keys: list[str], spans: list[tuple[int, int]],
              text: str) -> Iterator[tuple[int, int, int]]:
     """(first word, last word, phrase index) of the longest phrase starting at each word."""
     n = len(keys)
-    for i in range(n):
-        node = trie.get(keys[i])
+    # Only words that start some phrase are walked from; finding them is one C-level pass.
+    for i in compress(range(n), map(trie.__contains__, keys)):
+        node: Trie | None = trie[keys[i]]
         j = i
         best: tuple[int, int] | None = None
         while node is not None:
@@ -96,6 +105,12 @@ def _phrase_keys(phrase: str, inflect: bool) -> list[str]:
     text = normalize(phrase).text
     words = [text[s:e] for s, e in word_spans(text)]
     return [fold(w) for w in words] if inflect else words
+
+
+def _anchor(phrase: str, keys: list[str]) -> str:
+    """The key of the phrase's longest word (the last of equals): likely its rarest word."""
+    raw = words(normalize(phrase).text)
+    return keys[max(range(len(keys)), key=lambda i: (len(raw[i]), i))]
 
 
 def _insert(trie: Trie, keys: list[str], index: int) -> None:
@@ -124,6 +139,7 @@ def compile_phrase(opts: PhraseOptions, ctx: CompileContext) -> PhraseCheck | No
     ok = True
     trie: Trie = {}
     phrases: list[_Phrase] = []
+    anchors: set[str] = set()
     for where, text, suggestion in items:
         keys = _phrase_keys(text, opts.inflect)
         if not keys:
@@ -139,6 +155,7 @@ def compile_phrase(opts: PhraseOptions, ctx: CompileContext) -> PhraseCheck | No
                 ok = False
                 continue
         _insert(trie, keys, len(phrases))
+        anchors.add(_anchor(text, keys))
         phrases.append(_Phrase(text, suggestion))
     exceptions: Trie = {}
     for i, text in enumerate(opts.exceptions):
@@ -150,4 +167,4 @@ def compile_phrase(opts: PhraseOptions, ctx: CompileContext) -> PhraseCheck | No
         _insert(exceptions, keys, i)
     if not ok:
         return None
-    return PhraseCheck(trie, exceptions, tuple(phrases), opts.inflect)
+    return PhraseCheck(trie, exceptions, tuple(phrases), opts.inflect, frozenset(anchors))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal
 
 import regex
 
@@ -128,9 +128,11 @@ class RequireCheck:
         pattern = self.compiled(context)
         if pattern is None:
             return  # a placeholder has neither a context value nor a fallback: cannot check
+        text = draft.text
+        if self.present and pattern.search(text) is not None:
+            return
         values = dict(zip(self.names, context, strict=True))
         expected = self.readable(values)
-        text = draft.text
         if not self.present:
             matches = (pattern.finditer(text) if self.position == "anywhere"
                        else filter(None, [pattern.search(text)]))
@@ -138,8 +140,6 @@ class RequireCheck:
                 if m.end() > m.start():
                     yield Hit(m.start(), m.end(),
                               values={"expected": expected, "found": m.group()})
-            return
-        if pattern.search(text) is not None:
             return
         if self.position == "end":
             found, fix_at = self._last_word(text)
@@ -165,7 +165,7 @@ class RequireCheck:
             if is_name:
                 out.append(values.get(piece) or "{" + piece + "}")
             else:
-                out.append(_UNESCAPE.sub(r"\1", piece))
+                out.append(_unescape(piece))
         return "".join(out)
 
     def _fix(self, values: dict[str, str | None], at: int, end: int,
@@ -215,6 +215,11 @@ class RequireCheck:
                 core_end -= 1
             return (core_start, core_end), s
         return None, None
+
+
+@lru_cache(maxsize=1024)
+def _unescape(piece: str) -> str:
+    return _UNESCAPE.sub(r"\1", piece)
 
 
 def parse_template(template: str, declared: set[str]) -> tuple[tuple[_Part, ...], list[str]]:
@@ -285,17 +290,47 @@ def compile_require(opts: RequireOptions, ctx: CompileContext) -> RequireCheck |
 
     names = tuple(dict.fromkeys(piece for is_name, piece in parts + (fix_parts or ())
                                 if is_name))
-    fallbacks = dict(opts.placeholders)
-
-    @lru_cache(maxsize=512)
-    def compiled(values: tuple[str | None, ...]) -> "regex.Pattern[str] | None":
-        body = _fill(parts, dict(zip(names, values, strict=True)), fallbacks)
-        return None if body is None else regex.compile(edges.wrap(body, opts.position), flags)
-
+    compiled = _Compiled(parts, names, dict(opts.placeholders), edges, opts.position, flags)
     skip_token = regex.compile(edges.token, regex.VERSION1) if edges.token else None
     strip_char = regex.compile(f"[{edges.strip}]", regex.VERSION1) if edges.strip else None
     return RequireCheck(parts, names, opts.position, opts.present, fix_parts, compiled,
                         skip_token, strip_char)
+
+
+class _Compiled:
+    """The position regex for each combination of context values, compiled once, lazily.
+
+    A thread-safe LRU cache; a plain object rather than a closure so that a compiled policy
+    can be pickled (to ship it to worker processes), leaving the cache behind.
+    """
+
+    def __init__(self, parts: tuple[_Part, ...], names: tuple[str, ...],
+                 fallbacks: dict[str, str], edges: _Edges, position: str, flags: int) -> None:
+        self.parts = parts
+        self.names = names
+        self.fallbacks = fallbacks
+        self.edges = edges
+        self.position = position
+        self.flags = flags
+        self._cached = lru_cache(maxsize=512)(self._compile)
+
+    def __call__(self, values: tuple[str | None, ...]) -> "regex.Pattern[str] | None":
+        return self._cached(values)
+
+    def cache_info(self) -> Any:
+        return self._cached.cache_info()
+
+    def _compile(self, values: tuple[str | None, ...]) -> "regex.Pattern[str] | None":
+        body = _fill(self.parts, dict(zip(self.names, values, strict=True)), self.fallbacks)
+        return None if body is None else regex.compile(self.edges.wrap(body, self.position),
+                                                       self.flags)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_cached"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._cached = lru_cache(maxsize=512)(self._compile)
 
 
 def _fill(parts: tuple[_Part, ...], given: dict[str, str | None],

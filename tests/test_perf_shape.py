@@ -1,0 +1,304 @@
+"""The fast paths change how much work a reply costs, never what it reports.
+
+Each shortcut (literal prefilters for regexes, the phrase rule's anchor words, the
+personal-data gates, template rendering, one-line positions) is checked against the slow path
+it replaces, on tricky inputs: Unicode case folding, obfuscation, CRLF, emoji.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import string
+from pathlib import Path
+
+import pytest
+import regex
+
+from replylint import Linter
+from replylint.checks import personal_data
+from replylint.checks.pattern import Gated, PatternCheck, required_literals
+from replylint.draft import Draft
+from replylint.linter import _render_slow, render
+from replylint.policy import load_policy_text
+from replylint.text import LineIndex
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "brand-replies"
+
+TRICKY = [
+    "Honestly you should buy more $TSLA before earnings.",
+    "YOU SHOULD BUY MORE $TSLA",
+    "Ｙｏｕ ｓｈｏｕｌｄ ｂｕｙ ｍｏｒｅ ｓｔｏｃｋｓ",
+    "You should buy\u200b more stocks",
+    "Yоu shоuld buy more stocks",  # Cyrillic о
+    "ſtrong buy",
+    "STRASSE and Straße and STRAẞE",
+    "Kelvin: \u212a",
+    "ﬁne, ﬀ, ﬃ",
+    "İstanbul promise, we PROMİSE",
+    "ǰ ŉ ẖ",
+    "\U0001df95 ss",
+    "price\r\ntarget of $250",
+    "We will never lose value 👍🏽",
+    "It's a risk-free investment!",
+    "a\u0301b́ promise",
+    "",
+    " ",
+    "$",
+    "100 % fixed",
+    "double your money",
+    "buy the dip!!!",
+    "we promise",
+]
+
+
+def corpus() -> list[str]:
+    texts = list(TRICKY)
+    linter = Linter.from_policy(None)
+    texts += [e.text for r in linter.policy.rules for e in r.examples]
+    path = SHARED / "brand_replies.jsonl"
+    if path.is_file():
+        import json
+
+        with path.open(encoding="utf-8") as f:
+            texts += [json.loads(line)["text"] for _, line in zip(range(3000), f)]
+    return texts
+
+
+@pytest.mark.parametrize(
+    ("pattern", "ignore_case", "clauses"),
+    [
+        (r"\bprice\s+target\s+(?:of\s+)?\$?\d", True, (("target",), ("price",))),
+        (
+            r"\b(?:strong|screaming)\s+(?:buy|sell)\b",
+            True,
+            (("screaming", "strong"), ("sell", "buy")),
+        ),
+        (r"can'?t[- ]lose", True, (("can't", "cant"), ("lose",))),
+        (r"Stra(?:ß|ss)e", True, (("strasse",), ("ss",))),
+        (r"Straße", False, (("Straße",),)),
+        (r"İstanbul", True, ()),  # folds to a non-ASCII i̇: no gate, the regex always runs
+        (r"(?:abc)?x", True, (("abcx", "x"),)),
+        (r"a{2}b{0,3}c+", True, (("c",), ("a",))),
+        (r"\p{L}+@\p{L}+\.com", True, ((".com",), ("@",))),
+        (r"(?<=\$)\d+(?!%)", True, ()),
+        (r"(?:^|[.!?]\s*)\K(?:buy|sell)\s+stocks?", True, (("sell", "buy"), ("stock", "stocks"))),
+        (
+            r"\w+\s+(?:@|\(at\))\s+\w+",
+            True,
+            (("(at)", "@"), tuple(w + a for w in " \t\n\r\x0b\x0c" for a in ("@", "(at)"))),
+        ),
+    ],
+)
+def test_required_literals_are_what_every_match_must_contain(
+    pattern: str, ignore_case: bool, clauses: tuple[tuple[str, ...], ...]
+) -> None:
+    found = required_literals(pattern, ignore_case, ascii=True)
+    assert {frozenset(c) for c in found} == {frozenset(c) for c in clauses}
+
+
+def test_white_space_is_only_known_in_ascii_text() -> None:
+    pattern = r"\w+\s+(?:@|\(at\))\s+\w+"
+    assert required_literals(pattern, False) == (("(at)", "@"),)
+    assert required_literals(pattern, True) == ()  # case-insensitive: ASCII text only
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"(\w+) \1",
+        r"(?i)buy",
+        r"(?:buy){e<=1}",
+        r"[[a-z]--[aeiou]]x",
+        r"\L<words>",
+        r"\Gab",
+        r"(?P<x>a)(?P=x)",
+        r"(?(1)a|b)",
+        r"(?#note)abc",
+        r"abc{",
+        r"\N{BULLET}x",
+    ],
+)
+def test_syntax_outside_the_model_gets_no_gate(pattern: str) -> None:
+    assert required_literals(pattern, True, ascii=True) == ()
+    assert required_literals(pattern, False) == ()
+
+
+def test_regex_case_folding_of_ascii_literals_is_plain_lower_case_on_ascii_text() -> None:
+    """The premise of the case-insensitive prefilter, checked over every code point.
+
+    Any character a case-insensitive regex matches to an ASCII letter or digit (or to a common
+    multi-letter fold) must case-fold to it; where Python's Unicode tables lag the regex
+    module's (unassigned characters), the prefilter is not used, since it only runs on ASCII.
+    """
+    chars = "\x00".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    bad = []
+    for literal in [
+        *string.ascii_lowercase,
+        *string.digits,
+        "ss",
+        "st",
+        "ff",
+        "fi",
+        "fl",
+        "ffi",
+        "ffl",
+    ]:
+        for m in regex.finditer(regex.escape(literal), chars, regex.I | regex.V1):
+            found = m.group()
+            if found.isascii():
+                assert found.lower() == literal
+            elif literal not in found.casefold():
+                bad.append(found)
+    assert all(not ch.isascii() for ch in bad)  # unassigned in this Python: never ASCII text
+
+
+def ungated(check: PatternCheck) -> PatternCheck:
+    return dataclasses.replace(
+        check,
+        patterns=tuple(Gated(g.pattern, (), ()) for g in check.patterns),
+        exceptions=tuple(Gated(g.pattern, (), ()) for g in check.exceptions),
+    )
+
+
+def test_gated_pattern_rules_report_exactly_what_ungated_ones_do() -> None:
+    policy = load_policy_text(r"""
+rules:
+  - {id: cs, type: pattern, ignore_case: false, patterns: ['\bURGENT\b', 'Stra(?:ß|ss)e']}
+  - {id: ci, type: pattern, patterns: ['\bstra(?:ß|ss)e\b', 'k\w+n', 'fine', 'promise']}
+  - {id: norm, type: pattern, normalize: true, patterns: ['\byou\s+should\s+buy\b'],
+     exceptions: ['\bnot\s+\w+']}
+""")
+    linter = Linter.from_policy(None)
+    rules = [r for r in (*policy.rules, *linter.policy.rules) if r.type == "pattern"]
+    texts = corpus()
+    assert any(g.ascii_clauses for r in rules for g in r.check.patterns)
+    assert any(g.clauses for r in rules for g in r.check.patterns)
+    for rule in rules:
+        slow = ungated(rule.check)
+        for text in texts:
+            draft = Draft(text)
+            assert list(rule.check.find(draft)) == list(slow.find(Draft(text))), (rule.id, text)
+
+
+def test_phrase_anchor_words_never_hide_a_match() -> None:
+    linter = Linter.from_policy(None)
+    rule = linter.policy.rule("scripted-phrasing")
+
+    class Everything(frozenset[str]):
+        def isdisjoint(self, other: object) -> bool:
+            return False
+
+    slow = dataclasses.replace(rule.check, anchors=Everything())
+    for text in corpus() + [
+        "We apologise for any inconvenience caused.",
+        "PLEASE BE ADVISED!",
+        "rest\r\nassured",
+        "Rest. Assured",
+    ]:
+        assert list(rule.check.find(Draft(text))) == list(slow.find(Draft(text))), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your card 4111 1111 1111 1111 has been refunded.",
+        "SSN 078-05-1121 on file",
+        "ssn: 123456780",
+        "Card 4111-1111-1111-1111 https://t.co/4111111111111111",
+        "٤١١١ ١١١١ ١١١١ ١١١١",
+        "Call me on (415) 555-0132",
+        "GB82 WEST 1234 5698 7654 32",
+        "order 1234567 for $1,299.00",
+        "@115712 thanks!",
+        "dana.smith@gmail.com",
+        "no digits",
+    ],
+)
+def test_personal_data_gates_never_hide_a_match(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    check = Linter.from_policy(None).policy.rule("personal-data").check
+    fast = list(check.find(Draft(text)))
+    monkeypatch.setattr(personal_data, "_NINE_DIGITS", regex.compile(""))
+    monkeypatch.setattr(personal_data, "_has_digit", lambda t: any(c.isdigit() for c in t))
+    assert list(check.find(Draft(text))) == fast
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "'{match}' is {tier} language",
+        "Sorry about the trouble, {customer}.",
+        "{match!r} {x:>5}",
+        "{0} and {}",
+        "{a.b} {c[0]}",
+        "{{literal}} {match}",
+        "unclosed {match",
+        "}",
+        "{ñame}",
+        "Sign the reply: end it with {expected} (found '{found}').",
+        "",
+        "{customer}, {agent}!",
+    ],
+)
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"match": "damn", "tier": "mild", "customer": "Dana", "expected": "^MS", "found": ""},
+        {"customer": "", "agent": "MS", "x": "7", "ñame": "n", "match": "x"},
+    ],
+)
+def test_rendering_with_parsed_templates_equals_string_formatter(
+    template: str, values: dict[str, str]
+) -> None:
+    assert render(template, values) == _render_slow(template, values)
+
+
+@pytest.mark.parametrize(
+    "text", ["one line", "two\nlines", "crlf\r\nlines\r\n", "cr\ronly", "emoji 🎉\nnext", ""]
+)
+def test_positions_without_a_line_index_equal_the_index(text: str) -> None:
+    draft = Draft(text)
+    index = LineIndex(text)
+    for offset in range(len(text) + 1):
+        assert draft.position(offset) == index.position(offset)
+
+
+def test_caseless_characters_never_take_part_in_an_ascii_literal_match() -> None:
+    """The premise of `literal_view`: the characters it lets through next to ASCII have no
+    case, fold to nothing ASCII, and are not white space for the `regex` module."""
+    from replylint.draft import _CASED_OR_SPACE
+
+    caseless = [
+        chr(c)
+        for c in range(0x80, 0x110000)
+        if not 0xD800 <= c <= 0xDFFF and _CASED_OR_SPACE.fullmatch(chr(c)) is None
+    ]
+    assert len(caseless) > 4000
+    blob = "\x00".join(caseless)
+    assert regex.search(r"\s", blob) is None
+    assert all(not any(ch.isascii() for ch in c.casefold()) for c in caseless)
+    for literal in [*string.ascii_lowercase, *string.digits, "ss", "st", "ff", "fi", "fl"]:
+        assert (
+            regex.search(regex.escape(literal), blob.replace("\x00", "\x01"), regex.I | regex.V1)
+            is None
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "view"),
+    [
+        ("Hi THERE", "hi there"),
+        ("Great 🎉👍🏽 ➡️ news", "great 🎉👍🏽 ➡️ news"),
+        ("café", None),
+        ("ſtrong buy", None),
+        ("\u212a", None),
+        ("a\u00a0b", None),
+        ("a\u3000b", None),
+    ],
+)
+def test_literal_view_lets_through_only_ascii_and_caseless_text(
+    text: str, view: str | None
+) -> None:
+    from replylint.draft import literal_view
+
+    assert literal_view(text) == view
