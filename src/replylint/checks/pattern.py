@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import regex
 
-from ..draft import Draft
+from ..draft import Draft, literal_view
 from ..options import option
 from .base import CompileContext, Hit
 
@@ -37,20 +38,60 @@ def compile_regex(pattern: str, flags: int, ctx: CompileContext,
 
 
 @dataclass(frozen=True)
+class Gated:
+    """A compiled regex and the literals a match needs: one of each clause must be in the text.
+
+    Checking a few substrings is much cheaper than running a regex over the reply, and most
+    replies contain none of a rule's trigger words, so most regexes never run. No clauses
+    (nothing known) means the regex always runs. `ascii_clauses` hold for ASCII text only
+    (where `\\s` is six known characters); `clauses` hold for any text.
+    """
+
+    pattern: "regex.Pattern[str]"
+    clauses: tuple[tuple[str, ...], ...]
+    ascii_clauses: tuple[tuple[str, ...], ...] = ()
+
+    def may_match(self, folded: str, ascii: bool = False) -> bool:
+        """False only when the regex cannot match `folded`: the haystack itself, or for a
+        case-insensitive regex the haystack lower-cased, when it is ASCII."""
+        for clause in self.ascii_clauses if ascii else self.clauses:
+            for literal in clause:
+                if literal in folded:
+                    break
+            else:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
 class PatternCheck:
-    patterns: tuple["regex.Pattern[str]", ...]
-    exceptions: tuple["regex.Pattern[str]", ...]
+    patterns: tuple[Gated, ...]
+    exceptions: tuple[Gated, ...]
     normalize: bool
+    ignore_case: bool = True
 
     def find(self, draft: Draft) -> Iterator[Hit]:
         view = draft.normalized if self.normalize else None
         haystack = view.text if view is not None else draft.text
-        blocked = [m.span() for ex in self.exceptions for m in ex.finditer(haystack)]
-        for pattern in self.patterns:
+        folded: str | None = haystack
+        if self.ignore_case:
+            folded = draft.ascii_lower_normalized if self.normalize else draft.ascii_lower
+            ascii = True
+        else:
+            ascii = literal_view(haystack) is not None
+        blocked: list[tuple[int, int]] | None = None
+        for gated in self.patterns:
+            if folded is not None and not gated.may_match(folded, ascii):
+                continue
+            pattern = gated.pattern
             for m in pattern.finditer(haystack):
                 start, end = m.span()
                 if start == end:
                     continue
+                if blocked is None:
+                    blocked = [m.span() for ex in self.exceptions
+                               if folded is None or ex.may_match(folded, ascii)
+                               for m in ex.pattern.finditer(haystack)]
                 if any(bs <= start and end <= be for bs, be in blocked):
                     continue
                 values: dict[str, str] = {}
@@ -67,10 +108,354 @@ class PatternCheck:
 
 def compile_pattern(opts: PatternOptions, ctx: CompileContext) -> PatternCheck | None:
     flags = regex.IGNORECASE if opts.ignore_case else 0
-    patterns = [compile_regex(p, flags, ctx, ("patterns", i)) for i, p in enumerate(opts.patterns)]
-    exceptions = [compile_regex(p, flags, ctx, ("exceptions", i))
+    # The normalised view is already case-folded (ß is "ss"), so simple case folding is exact
+    # there; the `regex` module's default full case folding (VERSION1) costs about 5x per search.
+    prefix = "(?-f)" if opts.ignore_case and opts.normalize else ""
+    patterns = [compile_regex(prefix + p, flags, ctx, ("patterns", i))
+                for i, p in enumerate(opts.patterns)]
+    exceptions = [compile_regex(prefix + p, flags, ctx, ("exceptions", i))
                   for i, p in enumerate(opts.exceptions)]
     if any(p is None for p in patterns) or any(p is None for p in exceptions):
         return None
-    return PatternCheck(tuple(p for p in patterns if p is not None),
-                        tuple(p for p in exceptions if p is not None), opts.normalize)
+
+    def gate(compiled: "regex.Pattern[str] | None") -> Gated:
+        assert compiled is not None
+        text = compiled.pattern[len(prefix):]  # the literal analysis reads the user's pattern
+        return Gated(compiled, required_literals(text, opts.ignore_case),
+                     required_literals(text, opts.ignore_case, ascii=True))
+
+    return PatternCheck(tuple(map(gate, patterns)), tuple(map(gate, exceptions)), opts.normalize,
+                        opts.ignore_case)
+
+
+# --------------------------------------------------------------------------- required literals
+
+_MAX_SET = 64
+_RARE_CHARS = frozenset("$%^&#*~|\\_+=<>[]{}")
+_RATE_BY_LENGTH = {2: 0.5, 3: 0.3, 4: 0.15, 5: 0.08, 6: 0.04}
+_COMMON_WORDS = frozenset(
+    "the and you your to for is it we i a of in on that this have has will be are with can our "
+    "my me us not at as so if do all any get just from by or but was an there here what".split())
+_MAX_CLAUSES = 4
+_ZERO_WIDTH_ESCAPES = frozenset("bBAZK")
+_CLASS_ESCAPES = frozenset("sSwWdD")
+_CONTROL_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v"}
+_QUANTIFIER = re.compile(r"\{([0-9]*)(?:(,)([0-9]*))?\}")
+
+
+class _Unsupported(Exception):
+    """The pattern uses syntax the literal analysis does not model: no gate, always run it."""
+
+
+@dataclass(frozen=True)
+class _Info:
+    """What a piece of a pattern can match: every string (when few), and required literals.
+
+    `exact` is the set of all strings the piece can consume, or None when unknown or too many;
+    each clause is a set of strings one of which every match contains; every match starts
+    with one of `prefix` and ends with one of `suffix` (None: unknown).
+    """
+
+    exact: frozenset[str] | None
+    clauses: tuple[frozenset[str], ...] = ()
+    prefix: frozenset[str] | None = None
+    suffix: frozenset[str] | None = None
+
+    @property
+    def starts(self) -> frozenset[str] | None:
+        return self.exact if self.exact is not None else self.prefix
+
+    @property
+    def ends(self) -> frozenset[str] | None:
+        return self.exact if self.exact is not None else self.suffix
+
+
+_EMPTY = _Info(frozenset({""}))
+_ANY = _Info(None)
+_ASCII_WHITESPACE = " \t\n\r\x0b\x0c"  # what `\s` matches in ASCII text
+_ASCII_SPACE = _Info(frozenset(_ASCII_WHITESPACE))
+
+
+def required_literals(pattern: str, ignore_case: bool,
+                      ascii: bool = False) -> tuple[tuple[str, ...], ...]:
+    """Clauses of literals a match of `pattern` must contain (one of each clause).
+
+    The analysis is conservative: it models literals, groups, alternation, classes (as any
+    character), anchors, `\\K` and lookarounds (as empty) and counted repeats; anything else
+    (backreferences, inline flags, fuzzy matching, named lists...) gives no clauses, so the
+    regex always runs. With `ascii`, the clauses hold for ASCII text only (`\\s` is then one
+    of six characters, so "`\\s+@`" requires " @" or "\\t@"...).
+
+    With `ignore_case` the literals are case-folded and only clauses of ASCII literals are
+    kept, for lookup in a lower-cased ASCII haystack: there a case-insensitive match of a
+    literal is exactly a lower-case occurrence of it. (On other text, Unicode case folding has
+    corners where `str.casefold` and the `regex` module disagree, so the regex always runs.)
+    """
+    if ignore_case and not ascii:
+        return ()
+    try:
+        info = _Parser(pattern, ascii).parse()
+    except (_Unsupported, IndexError):
+        return ()
+    clauses = list(info.clauses)
+    if info.exact is not None:
+        clauses.append(info.exact)
+    useful = []
+    for clause in clauses:
+        folded = frozenset(s.casefold() for s in clause) if ignore_case else clause
+        if ignore_case and not all(s.isascii() for s in folded):
+            continue
+        if folded and "" not in folded and not all(s.isspace() for s in folded):
+            useful.append(tuple(sorted(_plain(folded), key=lambda s: (-len(s), s))))
+    useful = sorted(set(useful), key=lambda c: (_pass_rate(c), len(c)))
+    return tuple(useful[:_MAX_CLAUSES])
+
+
+def _plain(clause: frozenset[str]) -> frozenset[str]:
+    """The clause without the white space around its literals, unless that is what makes it
+    rare: "\\ttime " and five more variants become "time" (one check instead of 36), while
+    " @" stays " @" (a bare "@" is in every reply that mentions someone)."""
+    bare = frozenset(s.strip(_ASCII_WHITESPACE) for s in clause)
+    return clause if min(map(len, bare)) < 3 else bare
+
+
+def _pass_rate(clause: Iterable[str]) -> float:
+    """A guess at how often a reply holds one of the literals, to test the rarest clause first.
+
+    Only the order of the checks depends on it, never their outcome.
+    """
+    rate = 0.0
+    for literal in clause:
+        if literal in _COMMON_WORDS:
+            rate += 0.9
+        elif len(literal) == 1:
+            rate += 0.1 if literal in _RARE_CHARS else 0.9
+        elif len(literal) == 2 and not literal.isalnum():
+            rate += 0.2
+        else:
+            rate += _RATE_BY_LENGTH.get(len(literal), 0.02)
+    return rate
+
+
+def _best(info: _Info) -> frozenset[str] | None:
+    """The single most selective requirement of a piece: the rarest, then the smallest."""
+    candidates = [c for c in info.clauses if "" not in c]
+    if info.exact is not None and "" not in info.exact:
+        candidates.append(info.exact)
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (_pass_rate(c), len(c)))
+
+
+def _product(a: frozenset[str], b: frozenset[str]) -> frozenset[str] | None:
+    return frozenset(x + y for x in a for y in b) if len(a) * len(b) <= _MAX_SET else None
+
+
+def _known(strings: frozenset[str] | None) -> frozenset[str] | None:
+    """A prefix or suffix set that says something (no empty string in it)."""
+    return strings if strings and "" not in strings else None
+
+
+def _concat(items: list[_Info]) -> _Info:
+    clauses: list[frozenset[str]] = []
+    run: frozenset[str] = frozenset({""})
+    exact = True
+    lead: frozenset[str] | None = None
+
+    def flush(strings: frozenset[str]) -> None:
+        if "" not in strings:
+            clauses.append(strings)
+
+    for item in items:
+        clauses.extend(item.clauses)
+        if item.exact is not None:
+            joined = _product(run, item.exact)
+            if joined is not None:
+                run = joined
+                continue
+        starts = item.starts
+        extended = (_product(run, starts) if starts is not None else None) or run
+        if exact:
+            lead = _known(extended)
+        exact = False
+        flush(extended)
+        run = item.ends if item.ends is not None else frozenset({""})
+    flush(run)
+    if exact:
+        return _Info(run, tuple(dict.fromkeys(clauses)))
+    return _Info(None, tuple(dict.fromkeys(clauses)), lead, _known(run))
+
+
+def _alternate(branches: list[_Info]) -> _Info:
+    if len(branches) == 1:
+        return branches[0]
+    exact: frozenset[str] | None = None
+    if all(b.exact is not None for b in branches):
+        union = frozenset().union(*(b.exact for b in branches if b.exact is not None))
+        exact = union if len(union) <= _MAX_SET else None
+
+    def edge(sets: list[frozenset[str] | None]) -> frozenset[str] | None:
+        if any(s is None for s in sets):
+            return None
+        union = frozenset().union(*(s for s in sets if s is not None))
+        return _known(union) if len(union) <= _MAX_SET else None
+
+    prefix = edge([b.starts for b in branches])
+    suffix = edge([b.ends for b in branches])
+    picks = [_best(b) for b in branches]
+    if any(p is None for p in picks):
+        return _Info(exact, (), prefix, suffix)
+    return _Info(exact, (frozenset().union(*(p for p in picks if p is not None)),), prefix,
+                 suffix)
+
+
+def _repeat(atom: _Info, low: int, high: int | None) -> _Info:
+    if high == 0:
+        return _EMPTY
+    if low == 0:
+        if high == 1 and atom.exact is not None:
+            return _Info(atom.exact | {""})
+        return _ANY
+    if low == high == 1:
+        return atom
+    best = _best(atom)
+    return _Info(None, atom.clauses + ((best,) if best is not None else ()),
+                 _known(atom.starts), _known(atom.ends))
+
+
+class _Parser:
+    """A recursive-descent reader of the subset of `regex` syntax that `_Info` models."""
+
+    def __init__(self, pattern: str, ascii: bool = False) -> None:
+        self.p = pattern
+        self.i = 0
+        self.ascii = ascii
+
+    def parse(self) -> _Info:
+        info = self.alternation()
+        if self.i != len(self.p):
+            raise _Unsupported(self.p[self.i:])
+        return info
+
+    def alternation(self) -> _Info:
+        branches = [self.sequence()]
+        while self.i < len(self.p) and self.p[self.i] == "|":
+            self.i += 1
+            branches.append(self.sequence())
+        return _alternate(branches)
+
+    def sequence(self) -> _Info:
+        items: list[_Info] = []
+        while self.i < len(self.p) and self.p[self.i] not in "|)":
+            items.append(self.quantified(self.atom()))
+        return _concat(items)
+
+    def quantified(self, atom: _Info) -> _Info:
+        p = self.p
+        if self.i >= len(p) or p[self.i] not in "?*+{":
+            return atom
+        ch = p[self.i]
+        if ch == "{":
+            m = _QUANTIFIER.match(p, self.i)
+            if m is None or (not m.group(1) and not m.group(2)):
+                raise _Unsupported("{")
+            low = int(m.group(1) or 0)
+            high = int(m.group(3)) if m.group(3) else (None if m.group(2) else low)
+            self.i = m.end()
+        else:
+            low, high = {"?": (0, 1), "*": (0, None), "+": (1, None)}[ch]
+            self.i += 1
+        if self.i < len(p) and p[self.i] in "?+":
+            self.i += 1  # lazy or possessive: the same strings can match
+        if self.i < len(p) and p[self.i] in "?*+{":
+            raise _Unsupported("stacked quantifiers")
+        return _repeat(atom, low, high)
+
+    def atom(self) -> _Info:
+        p = self.p
+        ch = p[self.i]
+        self.i += 1
+        if ch == "(":
+            return self.group()
+        if ch == "[":
+            self.char_class()
+            return _ANY
+        if ch == "\\":
+            return self.escape()
+        if ch == ".":
+            return _ANY
+        if ch in "^$":
+            return _EMPTY
+        if ch in "?*+{)":
+            raise _Unsupported(ch)
+        return _Info(frozenset({ch}))
+
+    def group(self) -> _Info:
+        p = self.p
+        zero_width = False
+        if p.startswith("?", self.i):
+            rest = p[self.i + 1:]
+            if rest.startswith((":", ">")):
+                self.i += 2
+            elif rest.startswith(("=", "!")):
+                self.i += 2
+                zero_width = True
+            elif rest.startswith(("<=", "<!")):
+                self.i += 3
+                zero_width = True
+            elif rest.startswith(("P<", "<")):
+                close = p.find(">", self.i)
+                name = p[self.i + (3 if rest.startswith("P<") else 2):close]
+                if close < 0 or not name.isidentifier():
+                    raise _Unsupported("group name")
+                self.i = close + 1
+            else:
+                raise _Unsupported("(?" + rest[:1])
+        inner = self.alternation()
+        if self.i >= len(p) or p[self.i] != ")":
+            raise _Unsupported("unclosed group")
+        self.i += 1
+        return _EMPTY if zero_width else inner
+
+    def escape(self) -> _Info:
+        p = self.p
+        ch = p[self.i]
+        self.i += 1
+        if ch in _ZERO_WIDTH_ESCAPES:
+            return _EMPTY  # `\\K` too: it moves where the reported match starts, nothing else
+        if ch == "s" and self.ascii:
+            return _ASCII_SPACE
+        if ch in _CLASS_ESCAPES:
+            return _ANY
+        if ch in "pP":
+            if p.startswith("{", self.i):
+                close = p.find("}", self.i)
+                if close < 0:
+                    raise _Unsupported("\\p{")
+                self.i = close + 1
+            else:
+                self.i += 1
+            return _ANY
+        if ch in _CONTROL_ESCAPES:
+            return _Info(frozenset({_CONTROL_ESCAPES[ch]}))
+        if not ch.isalnum() and ch != "_":
+            return _Info(frozenset({ch}))
+        raise _Unsupported("\\" + ch)
+
+    def char_class(self) -> None:
+        """Skip a `[...]` class; nested sets and set operations (VERSION1) are not modelled."""
+        p = self.p
+        if p.startswith("^", self.i):
+            self.i += 1
+        if p.startswith("]", self.i):
+            self.i += 1
+        while True:
+            ch = p[self.i]
+            if ch == "\\":
+                self.i += 2
+                continue
+            if ch == "[" or p.startswith(("--", "&&", "||", "~~"), self.i):
+                raise _Unsupported("set operation")
+            self.i += 1
+            if ch == "]":
+                return
