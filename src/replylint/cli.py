@@ -5,34 +5,43 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import difflib
+import itertools
 import json
 import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
-from .checks import RULE_TYPES
-from .config import DEFAULT_POLICY, PolicyRef, PolicyResolver, Selection, discover_policy
 from .errors import InputError, PolicyError, UsageError
-from .examples import run_examples
 from .exitcodes import ExitCode
-from .formatters import FORMATTERS, FormatOptions, Result, Statistics, Summary
-from .inputs import Item, ReadOptions, apply_fixes, fixable, iter_items, rewrite_draft
-from .linter import Linter
-from .model import Report, Severity, Violation
-from .policy import Policy, Rule, available_packs, id_matches
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import PolicyResolver, Selection
+    from .formatters import Result
+    from .inputs import Item, ReadOptions
+    from .linter import Linter
+    from .model import Report, Violation
+    from .parallel import Job, LinterSpec
+    from .policy import Policy, Rule
+
+# The engine (policy compiler, rule types, formatters) is imported by the commands that use
+# it, not here: `replylint --version` answers without loading it.
 
 MAX_FIX_PASSES = 5
 PROGRESS_AFTER = 200
+AUTO_PARALLEL_AFTER = 1_000
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (never raises, never prints a traceback)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments == ["--version"]:
+        print(f"replylint {__version__}")  # before the engine is imported: a 0.2 s budget
+        return ExitCode.OK
     if arguments[:1] == ["serve"]:
         # The HTTP hook has its own options and lives behind the `serve` extra.
         from .server import serve_command
@@ -64,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .config import DEFAULT_POLICY
+    from .formatters import FORMATTERS
+
     parser = argparse.ArgumentParser(
         prog="replylint", allow_abbrev=False,
         description="Lint customer-service replies against a policy.",
@@ -107,9 +119,47 @@ def build_parser() -> argparse.ArgumentParser:
                        help="do not redact personal data in the output")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="colour output (default: on a terminal, unless NO_COLOR is set)")
+    check.add_argument("--jobs", "-j", type=_jobs, default=0, metavar="N",
+                       help="worker processes (default: auto = the CPU count once an input has "
+                            f"more than {AUTO_PARALLEL_AFTER:,} replies; 1 = no workers)")
     check.add_argument("--exit-zero", action="store_true",
                        help="exit 0 even when there are violations (errors still exit 2)")
     check.set_defaults(run=run_check)
+
+    report = sub.add_parser(
+        "report", allow_abbrev=False, help="summarise an audit of archives (per rule, group, day)",
+        description="Check archives (or drafts, or stdin) and print an audit summary instead "
+                    "of each violation: violations per rule, per brand/agent (any record field), "
+                    "per day, and the most frequent matched texts.")
+    report.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
+    _policy_option(report)
+    report.add_argument("--select", action="append", metavar="RULE[,RULE]",
+                        help="only these rules (ids or prefixes); repeatable")
+    report.add_argument("--ignore", action="append", metavar="RULE[,RULE]",
+                        help="skip these rules (ids or prefixes); repeatable")
+    report.add_argument("--format", choices=("text", "json", "html"), default="text",
+                        help="text table, JSON, or one self-contained HTML page with a chart")
+    report.add_argument("--group-by", action="append", metavar="FIELD",
+                        help="record/context fields to break the counts down by; repeatable "
+                             "(default: brand and agent, when the records have them)")
+    report.add_argument("--date-field", default="created_at", metavar="NAME",
+                        help="record field holding an ISO date or timestamp (default: created_at)")
+    report.add_argument("--top", type=int, default=10, metavar="N",
+                        help="rows per group and most frequent matches shown (default: 10)")
+    for name in ("channel", "agent", "customer"):
+        report.add_argument(f"--{name}", metavar=name.upper(),
+                            help=f"{name} for replies whose record has none")
+    report.add_argument("--text-field", default="text", metavar="NAME",
+                        help="field/column holding the reply in JSONL/CSV (default: text)")
+    report.add_argument("--id-field", default="id", metavar="NAME",
+                        help="field/column holding the record id in JSONL/CSV (default: id)")
+    report.add_argument("--stdin-format", choices=("text", "jsonl", "csv"), default="jsonl",
+                        help="what stdin holds (default: jsonl)")
+    report.add_argument("--jobs", "-j", type=_jobs, default=0, metavar="N",
+                        help="worker processes (default: auto)")
+    report.add_argument("--show-personal-data", action="store_true",
+                        help="do not redact personal data in the matched texts")
+    report.set_defaults(run=run_report, fix=False, diff=False, fail_on="error")
 
     rules = sub.add_parser("rules", help="list the rules of the effective policy")
     _policy_option(rules)
@@ -139,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _policy_option(parser: argparse.ArgumentParser) -> None:
+    from .config import DEFAULT_POLICY
+
     parser.add_argument("--policy", metavar="POLICY",
                         help="policy file or pack:NAME (default: the nearest .replylint.yaml, "
                              f"replylint.yaml or pyproject.toml [tool.replylint], else "
@@ -161,8 +213,12 @@ class _Run:
     errors: bool = False
     reported_policies: set[str] = dataclasses.field(default_factory=set)
     warned: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+    specs: dict[str, LinterSpec] = dataclasses.field(default_factory=dict)
 
-    def result(self, item: Item) -> Result:
+    def result(self, item: Item, checked: Report | None = None) -> Result:
+        """The result for one input; `checked` is its report when a worker process checked it."""
+        from .formatters import Result
+
         if item.error is not None:
             return self._error(item, item.error)
         ref = self.resolver.ref_for(item.source)
@@ -176,17 +232,40 @@ class _Run:
             return Result(item, error=InputError(item.source, f"not checked: the policy {ref} "
                                                               f"has errors"))
         self._warn_unknown_disable(item, linter.policy)
-        report = self._check(linter, item.text, item)
+        report = (self.selection.filter(checked) if checked is not None
+                  else self._check(linter, item.text, item))
         fixes = any(v.fix for v in report.violations)
         if fixes and (self.args.diff or self.args.fix) and item.kind == "draft":
             return self._fix(item, report, linter)
         self._tally(report)
         return Result(item, report, policy=linter.policy)
 
+    def job(self, item: Item) -> Job | None:
+        """What a worker process needs to check `item`, or None when the parent must do it
+        (input errors, broken policies, and drafts being fixed in place)."""
+        from .parallel import Job, LinterSpec, seed
+
+        if item.error is not None or (item.kind == "draft" and (self.args.fix or self.args.diff)):
+            return None
+        ref = self.resolver.ref_for(item.source)
+        spec = self.specs.get(ref.key)
+        if spec is None:
+            try:
+                linter = self.resolver.linter(ref)
+            except PolicyError:
+                return None
+            spec = self.specs[ref.key] = LinterSpec(ref, self.resolver.selection,
+                                                    self.resolver.redact)
+            seed(spec, linter)
+        return Job(spec, item.text, item.context)
+
     def _check(self, linter: Linter, text: str, item: Item) -> Report:
         return self.selection.filter(linter.check(text, item.context))
 
     def _fix(self, item: Item, report: Report, linter: Linter) -> Result:
+        from .formatters import Result
+        from .inputs import apply_fixes, fixable, rewrite_draft
+
         text, fixed_report = item.text, report
         fixed: list[Violation] = []
         for _ in range(MAX_FIX_PASSES):
@@ -223,16 +302,22 @@ class _Run:
                                                                    "file\n")
 
     def _tally(self, report: Report) -> None:
+        from .model import Severity
+
         rank = Severity(self.args.fail_on).rank
         if any(v.severity.rank >= rank for v in report.violations):
             self.failed = True
 
     def _error(self, item: Item, error: InputError) -> Result:
+        from .formatters import Result
+
         print(error, file=self.err)
         self.errors = True
         return Result(item, error=error)
 
     def _warn_unknown_disable(self, item: Item, policy: Policy) -> None:
+        from .policy import id_matches
+
         for rule_id in item.context.disable:
             if (item.source, rule_id) in self.warned:
                 continue
@@ -246,11 +331,18 @@ class _Run:
 
 def _mentioned(rule_id: str, selection: Selection) -> bool:
     """A rule removed by --select/--ignore is not unknown, only not run."""
+    from .policy import id_matches
+
     return any(id_matches(rule_id, s) or id_matches(s, rule_id)
                for s in (*selection.select, *selection.ignore))
 
 
 def run_check(args: argparse.Namespace) -> ExitCode:
+    from .config import PolicyResolver, Selection
+    from .formatters import FORMATTERS, FormatOptions, Statistics, Summary
+    from .inputs import ReadOptions
+    from .parallel import cpu_count
+
     out, err = sys.stdout, sys.stderr
     selection = Selection.parse(args.select, args.ignore)
     resolver = PolicyResolver(args.policy, selection=selection,
@@ -271,8 +363,8 @@ def run_check(args: argparse.Namespace) -> ExitCode:
     progress = _Progress(err, enabled=_isatty(err) and (buffered or not _isatty(out)))
     if formatter is not None:
         formatter.begin()
-    for item in iter_items(args.paths, read):
-        result = run.result(item)
+    jobs = 1 if (args.fix or args.diff) else (args.jobs or cpu_count())
+    for result in _results(run, iter_items(args.paths, read), jobs, auto=not args.jobs):
         summary.add(result)
         progress.tick()
         if formatter is not None:
@@ -288,6 +380,88 @@ def run_check(args: argparse.Namespace) -> ExitCode:
     if run.failed and not args.exit_zero:
         return ExitCode.VIOLATIONS
     return ExitCode.OK
+
+
+def run_report(args: argparse.Namespace) -> ExitCode:
+    from .config import PolicyResolver, Selection
+    from .inputs import ReadOptions
+    from .parallel import cpu_count
+    from .stats import Audit
+
+    out, err = sys.stdout, sys.stderr
+    selection = Selection.parse(args.select, args.ignore)
+    resolver = PolicyResolver(args.policy, selection=selection,
+                              redact=not args.show_personal_data)
+    if args.policy:
+        resolver.linter(resolver.ref_for("-"))
+    context = {k: getattr(args, k) for k in ("channel", "agent", "customer") if getattr(args, k)}
+    read = ReadOptions(text_field=args.text_field, id_field=args.id_field,
+                       stdin_format=args.stdin_format, context=context)
+    audit = Audit(group_by=args.group_by or ("brand", "agent"),
+                  date_field=args.date_field or None, top=max(args.top, 1))
+    run = _Run(args, out, err, resolver, selection)
+    progress = _Progress(err, enabled=_isatty(err))
+    for result in _results(run, iter_items(args.paths, read), args.jobs or cpu_count(),
+                           auto=not args.jobs):
+        if result.report is None:
+            audit.add_error()
+        else:
+            audit.add(result.report.violations, result.item.context)
+        progress.tick()
+    progress.done()
+    if args.format == "json":
+        out.write(json.dumps(audit.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "html":
+        out.write(audit.html())
+    else:
+        for line in audit.lines():
+            print(line, file=out)
+    out.flush()
+    return ExitCode.ERROR if run.errors else ExitCode.OK
+
+
+def _results(run: _Run, items: Iterator[Item], jobs: int, auto: bool) -> Iterator[Result]:
+    """Results in input order: checked here, or by `jobs` worker processes.
+
+    With `--jobs auto` the first AUTO_PARALLEL_AFTER replies are checked here, so a few drafts
+    never pay for starting processes; a larger input goes on in parallel.
+    """
+    from .parallel import ProcessChecker
+
+    if jobs > 1 and auto:
+        for item in itertools.islice(items, AUTO_PARALLEL_AFTER):
+            yield run.result(item)
+        rest = next(items, None)
+        if rest is None:
+            return
+        items = itertools.chain([rest], items)
+    if jobs <= 1:
+        for item in items:
+            yield run.result(item)
+        return
+    with ProcessChecker(jobs) as pool:
+        for item, report in pool.map((item, run.job(item)) for item in items):
+            yield run.result(item, report)
+
+
+def _jobs(value: str) -> int:
+    """`--jobs`: a number of processes, or `auto` (0)."""
+    if value == "auto":
+        return 0
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or auto, found {value!r}")
+    return jobs
+
+
+def iter_items(paths: Sequence[str], options: ReadOptions) -> Iterator[Item]:
+    """The inputs, read lazily (`replylint.inputs`)."""
+    from .inputs import iter_items as read
+
+    return read(paths, options)
 
 
 def _use_color(choice: str, stream: TextIO) -> bool:
@@ -341,6 +515,8 @@ class _Progress:
 
 def _effective_policy(spec: str | None) -> Policy:
     """`--policy`, else the config discovered from the working directory, else the default."""
+    from .config import DEFAULT_POLICY, PolicyRef, discover_policy
+
     ref = PolicyRef(spec) if spec else (discover_policy(Path.cwd()) or PolicyRef(DEFAULT_POLICY))
     return ref.load()
 
@@ -377,6 +553,8 @@ def _first_line(text: str) -> str:
 
 
 def run_explain(args: argparse.Namespace) -> ExitCode:
+    from .policy import id_matches
+
     policy = _effective_policy(args.policy)
     wanted: str = args.rule
     rule = next((r for r in policy.rules if r.id == wanted), None) or \
@@ -394,6 +572,8 @@ def run_explain(args: argparse.Namespace) -> ExitCode:
 
 def explain_lines(rule: Rule) -> list[str]:
     """Everything a reviewer wants to know about one rule, in reading order."""
+    from .checks import RULE_TYPES
+
     rule_type = RULE_TYPES.get(rule.type)
     summary = f" ({rule_type.summary})" if rule_type else ""
     where = f"{rule.path}:{rule.line}" if rule.line else rule.path
@@ -424,6 +604,8 @@ def explain_lines(rule: Rule) -> list[str]:
 
 def _options_summary(rule: Rule) -> list[str]:
     """The rule's option values when the policy keeps them, else its type's declared options."""
+    from .checks import RULE_TYPES
+
     values = getattr(rule, "options", None)
     rule_type = RULE_TYPES.get(rule.type)
     if values is not None and dataclasses.is_dataclass(values):
@@ -445,6 +627,10 @@ def _short(value: Any) -> str:
 
 
 def run_test_policy(args: argparse.Namespace) -> ExitCode:
+    from .config import DEFAULT_POLICY, PolicyRef
+    from .examples import run_examples
+    from .policy import available_packs
+
     if args.all_packs and args.policy:
         raise UsageError("give a POLICY or --all-packs, not both")
     specs = [f"pack:{p}" for p in available_packs()] if args.all_packs else \

@@ -1,0 +1,150 @@
+"""`--jobs N`: worker processes give the same output, in input order, as one process."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+
+from replylint import Linter
+from replylint.cli import main
+from replylint.config import PolicyRef, Selection
+from replylint.model import Context
+from replylint.parallel import Job, LinterSpec, ProcessChecker
+from replylint.policy import load_policy_text
+
+TEXTS = [
+    "Honestly you should buy more $TSLA before earnings.",
+    "Sorry about the wait, Dana! Let's sort it out. ^MS",
+    "We apologize for any inconvenience. Call me on (415) 555-0132 ^JK",
+    "That update is a f*cking mess, sorry!",
+    "Thanks ^_^",
+    "Hi!\r\nYour card 4111 1111 1111 1111 has been refunded 🎉 ^MS",
+]
+
+
+def archive(tmp_path: Path, n: int) -> Path:
+    path = tmp_path / "replies.jsonl"
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n):
+            record = {"id": i, "text": TEXTS[i % len(TEXTS)], "agent": ["MS", "JK"][i % 2]}
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        f.write("{not json\n")
+        f.write(json.dumps({"id": "last", "text": "You might want to sell your stocks."}) + "\n")
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "text", "json"])
+def test_two_workers_print_exactly_what_one_process_prints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    path = archive(tmp_path, 700)
+    serial = run(capsys, "check", str(path), "--format", fmt, "--jobs", "1", "--statistics")
+    parallel = run(capsys, "check", str(path), "--format", fmt, "--jobs", "2", "--statistics")
+    assert parallel == serial
+    assert serial[0] == 2  # the broken line is an input error
+    if fmt == "jsonl":
+        lines = [json.loads(line) for line in serial[1].splitlines()]
+        assert [r["id"] for r in lines] == [str(i) for i in range(700)] + [str(path), "last"]
+        assert lines[-2]["error"]["line"] == 701
+
+
+def test_auto_jobs_switch_to_workers_after_the_first_thousand_replies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from replylint import cli, parallel
+
+    started: list[int] = []
+    real = parallel.ProcessChecker
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def __init__(self, jobs: int) -> None:
+            started.append(jobs)
+            super().__init__(jobs)
+
+    monkeypatch.setattr(parallel, "ProcessChecker", Spy)
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cli, "AUTO_PARALLEL_AFTER", 50)  # read when the run starts
+    small = archive(tmp_path, 40)
+    expected = run(capsys, "check", str(small), "--format", "jsonl", "--jobs", "1")
+    assert run(capsys, "check", str(small), "--format", "jsonl") == expected
+    assert started == []
+    big = archive(tmp_path, 300)
+    expected = run(capsys, "check", str(big), "--format", "jsonl", "--jobs", "1")
+    assert run(capsys, "check", str(big), "--format", "jsonl") == expected
+    assert started == [2]
+
+
+def test_fix_always_runs_in_one_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from replylint import parallel
+
+    monkeypatch.setattr(parallel, "ProcessChecker", None)  # would fail if used
+    draft = tmp_path / "draft.txt"
+    draft.write_text("---\nagent: MS\n---\nAll sorted, Dana!\n", encoding="utf-8")
+    code, _, _ = run(capsys, "check", str(draft), "--fix", "--jobs", "4")
+    assert code == 0
+    assert draft.read_text(encoding="utf-8") == "---\nagent: MS\n---\nAll sorted, Dana! ^MS\n"
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "many"])
+def test_jobs_must_be_a_positive_number_or_auto(
+    capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    code, _, err = run(capsys, "check", "x.txt", "--jobs", value)
+    assert code == 2
+    assert f"expected a positive number or auto, found {value!r}" in err
+
+
+def test_process_checker_keeps_order_and_passes_through_pairs_without_a_job() -> None:
+    spec = LinterSpec(PolicyRef("pack:default"), Selection(), True)
+    pairs: list[tuple[int, Job | None]] = []
+    for i in range(1000):
+        text = TEXTS[i % len(TEXTS)]
+        pairs.append((i, None if i % 7 == 0 else Job(spec, text, Context(agent="MS"))))
+    linter = Linter.from_policy(None)
+    with ProcessChecker(2, chunk=64) as pool:
+        out = list(pool.map(iter(pairs)))
+    assert [k for k, _ in out] == list(range(1000))
+    for (i, job), (_, report) in zip(pairs, out):
+        if job is None:
+            assert report is None
+        else:
+            assert report == linter.check(job.text, job.context)
+
+
+def test_a_compiled_linter_survives_pickling_with_every_rule_type() -> None:
+    policy = load_policy_text("""
+rules:
+  - {id: words, type: phrase, phrases: [rest assured], inflect: true}
+  - {id: sig, type: require, position: end, pattern: '\\^{agent}', fix: ' ^{agent}',
+     placeholders: {agent: '[A-Z]{2}'}}
+  - {id: buy, type: tokens, patterns: [[{LOWER: buy}, {TEXT: {REGEX: '^[A-Z]{2,5}$'}}]]}
+  - {id: pii, type: personal-data}
+  - {id: long, type: length, default_limit: 20}
+  - {id: swear, type: profanity}
+  - {id: tip, type: pattern, patterns: ['\\bstrong\\s+buy\\b']}
+""")
+    linter = Linter(policy)
+    copy = pickle.loads(pickle.dumps(linter))
+    text = "Rest assured: buy AAPL, a strong buy, damn! Text (415) 555-0132 ^JK"
+    for context in ({"agent": "MS"}, None):
+        report = copy.check(text, context)
+        assert report == linter.check(text, context)
+    assert {v.rule for v in report.violations} == {
+        "words",
+        "buy",
+        "pii.phone",
+        "long",
+        "swear",
+        "tip",
+    }
