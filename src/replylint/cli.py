@@ -337,13 +337,11 @@ def _mentioned(rule_id: str, selection: Selection) -> bool:
                for s in (*selection.select, *selection.ignore))
 
 
-def run_check(args: argparse.Namespace) -> ExitCode:
+def _inputs_setup(args: argparse.Namespace) -> tuple[Selection, PolicyResolver, ReadOptions]:
+    """What `check` and `report` share: rule selection, policy resolution and input options."""
     from .config import PolicyResolver, Selection
-    from .formatters import FORMATTERS, FormatOptions, Statistics, Summary
     from .inputs import ReadOptions
-    from .parallel import cpu_count
 
-    out, err = sys.stdout, sys.stderr
     selection = Selection.parse(args.select, args.ignore)
     resolver = PolicyResolver(args.policy, selection=selection,
                               redact=not args.show_personal_data)
@@ -352,6 +350,15 @@ def run_check(args: argparse.Namespace) -> ExitCode:
     context = {k: getattr(args, k) for k in ("channel", "agent", "customer") if getattr(args, k)}
     read = ReadOptions(text_field=args.text_field, id_field=args.id_field,
                        stdin_format=args.stdin_format, context=context)
+    return selection, resolver, read
+
+
+def run_check(args: argparse.Namespace) -> ExitCode:
+    from .formatters import FORMATTERS, FormatOptions, Statistics, Summary
+    from .parallel import cpu_count
+
+    out, err = sys.stdout, sys.stderr
+    selection, resolver, read = _inputs_setup(args)
     formatter = None
     if not args.diff:
         formatter = FORMATTERS[args.format](out, FormatOptions(
@@ -383,20 +390,11 @@ def run_check(args: argparse.Namespace) -> ExitCode:
 
 
 def run_report(args: argparse.Namespace) -> ExitCode:
-    from .config import PolicyResolver, Selection
-    from .inputs import ReadOptions
     from .parallel import cpu_count
     from .stats import Audit
 
     out, err = sys.stdout, sys.stderr
-    selection = Selection.parse(args.select, args.ignore)
-    resolver = PolicyResolver(args.policy, selection=selection,
-                              redact=not args.show_personal_data)
-    if args.policy:
-        resolver.linter(resolver.ref_for("-"))
-    context = {k: getattr(args, k) for k in ("channel", "agent", "customer") if getattr(args, k)}
-    read = ReadOptions(text_field=args.text_field, id_field=args.id_field,
-                       stdin_format=args.stdin_format, context=context)
+    selection, resolver, read = _inputs_setup(args)
     audit = Audit(group_by=args.group_by or ("brand", "agent"),
                   date_field=args.date_field or None, top=max(args.top, 1))
     run = _Run(args, out, err, resolver, selection)
