@@ -88,25 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Check reply drafts (.txt/.md with optional front "
                                        "matter), JSONL/CSV archives (.gz too), directories, "
                                        "or stdin (-).")
-    check.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
-    _policy_option(check)
-    check.add_argument("--select", action="append", metavar="RULE[,RULE]",
-                       help="only these rules (ids or prefixes); repeatable")
-    check.add_argument("--ignore", action="append", metavar="RULE[,RULE]",
-                       help="skip these rules (ids or prefixes); repeatable")
+    _input_options(check, stdin_default="text")
     check.add_argument("--fail-on", choices=("error", "warning"), default="error",
                        help="lowest severity that makes the exit code 1 (default: error)")
     check.add_argument("--format", choices=tuple(FORMATTERS), default="text",
                        help="output format (default: text)")
-    for name in ("channel", "agent", "customer"):
-        check.add_argument(f"--{name}", metavar=name.upper(),
-                           help=f"{name} for replies whose front matter or record has none")
-    check.add_argument("--text-field", default="text", metavar="NAME",
-                       help="field/column holding the reply in JSONL/CSV (default: text)")
-    check.add_argument("--id-field", default="id", metavar="NAME",
-                       help="field/column holding the record id in JSONL/CSV (default: id)")
-    check.add_argument("--stdin-format", choices=("text", "jsonl", "csv"), default="text",
-                       help="what stdin holds (default: one draft)")
     check.add_argument("--fix", action="store_true",
                        help="apply safe fixes to draft files in place (never to archives)")
     check.add_argument("--diff", action="store_true",
@@ -115,13 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="text format: print only errors and the summary")
     check.add_argument("--statistics", action="store_true",
                        help="counts per rule and the most frequent matched texts")
-    check.add_argument("--show-personal-data", action="store_true",
-                       help="do not redact personal data in the output")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="colour output (default: on a terminal, unless NO_COLOR is set)")
-    check.add_argument("--jobs", "-j", type=_jobs, default=0, metavar="N",
-                       help="worker processes (default: auto = the CPU count once an input has "
-                            f"more than {AUTO_PARALLEL_AFTER:,} replies; 1 = no workers)")
     check.add_argument("--exit-zero", action="store_true",
                        help="exit 0 even when there are violations (errors still exit 2)")
     check.set_defaults(run=run_check)
@@ -131,12 +112,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check archives (or drafts, or stdin) and print an audit summary instead "
                     "of each violation: violations per rule, per brand/agent (any record field), "
                     "per day, and the most frequent matched texts.")
-    report.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
-    _policy_option(report)
-    report.add_argument("--select", action="append", metavar="RULE[,RULE]",
-                        help="only these rules (ids or prefixes); repeatable")
-    report.add_argument("--ignore", action="append", metavar="RULE[,RULE]",
-                        help="skip these rules (ids or prefixes); repeatable")
     report.add_argument("--format", choices=("text", "json", "html"), default="text",
                         help="text table, JSON, or one self-contained HTML page with a chart")
     report.add_argument("--group-by", action="append", metavar="FIELD",
@@ -146,19 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="record field holding an ISO date or timestamp (default: created_at)")
     report.add_argument("--top", type=int, default=10, metavar="N",
                         help="rows per group and most frequent matches shown (default: 10)")
-    for name in ("channel", "agent", "customer"):
-        report.add_argument(f"--{name}", metavar=name.upper(),
-                            help=f"{name} for replies whose record has none")
-    report.add_argument("--text-field", default="text", metavar="NAME",
-                        help="field/column holding the reply in JSONL/CSV (default: text)")
-    report.add_argument("--id-field", default="id", metavar="NAME",
-                        help="field/column holding the record id in JSONL/CSV (default: id)")
-    report.add_argument("--stdin-format", choices=("text", "jsonl", "csv"), default="jsonl",
-                        help="what stdin holds (default: jsonl)")
-    report.add_argument("--jobs", "-j", type=_jobs, default=0, metavar="N",
-                        help="worker processes (default: auto)")
-    report.add_argument("--show-personal-data", action="store_true",
-                        help="do not redact personal data in the matched texts")
+    _input_options(report, stdin_default="jsonl")
     report.set_defaults(run=run_report, fix=False, diff=False, fail_on="error")
 
     rules = sub.add_parser("rules", help="list the rules of the effective policy")
@@ -186,6 +149,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the HTTP pre-send hook (pip install \"replylint[serve]\"); "
                         "see `replylint serve --help`")
     return parser
+
+
+def _input_options(parser: argparse.ArgumentParser, *, stdin_default: str) -> None:
+    """The inputs, policy, selection and reading options `check` and `report` share
+    (`_inputs_setup` reads them)."""
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
+    _policy_option(parser)
+    parser.add_argument("--select", action="append", metavar="RULE[,RULE]",
+                        help="only these rules (ids or prefixes); repeatable")
+    parser.add_argument("--ignore", action="append", metavar="RULE[,RULE]",
+                        help="skip these rules (ids or prefixes); repeatable")
+    for name in ("channel", "agent", "customer"):
+        parser.add_argument(f"--{name}", metavar=name.upper(),
+                            help=f"{name} for replies whose front matter or record has none")
+    parser.add_argument("--text-field", default="text", metavar="NAME",
+                        help="field/column holding the reply in JSONL/CSV (default: text)")
+    parser.add_argument("--id-field", default="id", metavar="NAME",
+                        help="field/column holding the record id in JSONL/CSV (default: id)")
+    shown = "one draft" if stdin_default == "text" else stdin_default
+    parser.add_argument("--stdin-format", choices=("text", "jsonl", "csv"),
+                        default=stdin_default, help=f"what stdin holds (default: {shown})")
+    parser.add_argument("--show-personal-data", action="store_true",
+                        help="do not redact personal data in the output")
+    parser.add_argument("--jobs", "-j", type=_jobs, default=0, metavar="N",
+                        help="worker processes (default: auto = the CPU count once an input has "
+                             f"more than {AUTO_PARALLEL_AFTER:,} replies; 1 = no workers)")
 
 
 def _policy_option(parser: argparse.ArgumentParser) -> None:
