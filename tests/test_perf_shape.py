@@ -302,3 +302,37 @@ def test_literal_view_lets_through_only_ascii_and_caseless_text(
     from replylint.draft import literal_view
 
     assert literal_view(text) == view
+
+
+def _disguises(word: str) -> list[str]:
+    """A lexicon word in the disguises the profanity rule sees through, and near misses."""
+    leet = word.translate(str.maketrans("aeios", "@31o$"))
+    middle = len(word) // 2
+    forms = [word, word.upper(), word.capitalize(), leet, word + "z", word + "ing",
+             "x" + word + "y", " ".join(word), ".".join(word), "-".join(word), "_".join(word),
+             word[:2] + "-" + word[2:], word[:middle] + "*" + word[middle + 1:],
+             word[:1] + "*" * (len(word) - 2) + word[-1:], word[:1] + "'" + word[1:]]
+    for i, ch in enumerate(word):
+        if ch in "aeiou":
+            forms.append(word[:i] + ch * 4 + word[i + 1:])
+            break
+    return [f"oh {form}, really" for form in forms] + [f"#{word}!", f"@{word}123 hi"]
+
+
+def test_profanity_prefilter_never_hides_a_hit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cheap scan that skips most replies skips only replies without any lexicon hit."""
+    from replylint.checks.profanity import ProfanityCheck
+    from replylint.text import skeleton
+
+    check = Linter.from_policy(None).policy.rule("profanity").check
+    lexicon = check.lexicon
+    words = sorted({w for w in lexicon.words if w.isalpha()} | set(lexicon.stems)
+                   | set(lexicon.disguised) | {" ".join(p) for v in lexicon.phrases.values()
+                                                for p, _ in v})
+    texts = corpus() + [t for w in words for t in _disguises(w)]
+    views = [skeleton(t).text for t in texts]
+    fast = [check._scan(v) for v in views]
+    assert sum(map(bool, fast)) > len(words)  # the disguises are found, so this tests something
+    monkeypatch.setattr(ProfanityCheck, "_needs_scan", lambda self, text: True)
+    for view, found in zip(views, fast, strict=True):
+        assert check._scan(view) == found, view

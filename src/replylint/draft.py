@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from .literals import LiteralPool
 from .model import Context
 from .text import LineIndex, Normalized, normalize
 
@@ -43,6 +45,18 @@ class Draft:
     def __init__(self, text: str, context: Context | None = None) -> None:
         self.text = text
         self.context = context or Context()
+        self._present: dict[LiteralPool, Set[str] | None] = {}
+
+    def literals_in(self, pool: LiteralPool) -> Set[str] | None:
+        """The pool's literals found in the view it names, scanned once for all rules;
+        None when that view is not available for this draft (see `literal_view`)."""
+        try:
+            return self._present[pool]
+        except KeyError:
+            view: str | None = getattr(self, pool.view)
+            found = pool.present(view) if view is not None else None
+            self._present[pool] = found
+            return found
 
     @cached_property
     def lines(self) -> LineIndex:
@@ -62,6 +76,10 @@ class Draft:
     def normalized(self) -> Normalized:
         """NFKC + case-folded + invisible characters removed + homoglyphs mapped."""
         return normalize(self.text)
+
+    @property
+    def normalized_text(self) -> str:
+        return self.normalized.text
 
     @cached_property
     def ascii_lower(self) -> str | None:

@@ -20,6 +20,7 @@ import regex
 from .checks import RULE_TYPES
 from .checks.base import Check, CompileContext
 from .errors import PolicyError, PolicyIssue
+from .literals import LiteralPool
 from .model import Context, Severity
 from .options import OptionPath, OptionProblem, convert, found, validate
 from .yamlsource import Path_, Source, dotted, load_yaml
@@ -362,8 +363,9 @@ class _Loader:
         settings = {k: f.value for k, f in self.settings.items()}
         rules: list[Rule] = []
         disabled: list[str] = []
+        pools: dict[str, LiteralPool] = {}
         for rule_id, layers in self.rules.items():
-            rule = self._compile_rule(rule_id, layers, settings)
+            rule = self._compile_rule(rule_id, layers, settings, pools)
             if rule == "off":
                 disabled.append(rule_id)
             elif rule is not None:
@@ -373,6 +375,8 @@ class _Loader:
             raise PolicyError(
                 sorted(self.issues, key=lambda i: (order[i.path], i.line or 0, i.column or 0))
             )
+        for pool in pools.values():
+            pool.freeze()
         name = self.name or default_name
         digest = hashlib.sha256(
             json.dumps(
@@ -401,7 +405,11 @@ class _Loader:
         )
 
     def _compile_rule(
-        self, rule_id: str, layers: _RuleLayers, settings: Mapping[str, Any]
+        self,
+        rule_id: str,
+        layers: _RuleLayers,
+        settings: Mapping[str, Any],
+        pools: dict[str, LiteralPool],
     ) -> Rule | str | None:
         f = layers.fields
         start = len(self.issues)
@@ -498,7 +506,7 @@ class _Loader:
             else:
                 self.issues.append(fld.source.issue(fld.path + path[1:], msg, hint=hint))
 
-        check = rule_type.compile(opts, CompileContext(rule_id, settings, report))
+        check = rule_type.compile(opts, CompileContext(rule_id, settings, report, pools))
         if check is None or len(self.issues) > start:
             if check is None and len(self.issues) == start:
                 self.issues.append(

@@ -68,6 +68,9 @@ class Normalized:
 
 def normalize(text: str) -> Normalized:
     """NFKC, case folding, invisible controls removed, homoglyphs mapped; offsets kept."""
+    if text.isascii():
+        # ASCII is NFKC already, holds no invisible or look-alike characters, and folds 1:1.
+        return Normalized(text.lower())
     if (
         not _INVISIBLE_RE.search(text)
         and unicodedata.is_normalized("NFKC", text)

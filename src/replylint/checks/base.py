@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from ..draft import Draft
+from ..literals import LiteralPool
 from ..model import Edit, Severity
 from ..options import OptionPath
 
@@ -40,15 +41,24 @@ class CompileContext:
     """Handed to a rule type's `compile`: policy settings and a way to report option errors.
 
     `error(path, message)` records a problem at a path inside the rule's options (e.g.
-    `("patterns", 2)`), which the policy loader turns into file:line:column.
+    `("patterns", 2)`), which the policy loader turns into file:line:column. `pool(view)`
+    gathers prefilter literals across rules (see `LiteralPool`).
     """
 
     rule_id: str
     settings: Mapping[str, Any]
     report: Callable[[OptionPath, str, str | None], None]
+    # Shared by every rule of one policy, frozen when the policy has compiled.
+    pools: dict[str, LiteralPool] = field(default_factory=dict)
 
     def error(self, path: OptionPath, message: str, hint: str | None = None) -> None:
         self.report(path, message, hint)
+
+    def pool(self, view: str) -> LiteralPool:
+        """The policy's literal pool for a draft view: one scan of it serves every rule."""
+        if view not in self.pools:
+            self.pools[view] = LiteralPool(view)
+        return self.pools[view]
 
 
 @dataclass(frozen=True)

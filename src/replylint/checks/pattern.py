@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Set
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import regex
 
 from ..draft import Draft, literal_view
+from ..literals import LiteralPool
 from ..options import option
 from .base import CompileContext, Hit
 
@@ -64,26 +66,108 @@ class Gated:
 
 
 @dataclass(frozen=True)
+class Triggers:
+    """Which of a rule's regexes may match a reply, from one scan for their rarer literals.
+
+    The policy's `LiteralPool` scan says which selective literals a reply holds; the regexes
+    indexed under those of their first (rarest) clause are the candidates, and a candidate
+    runs only when its other clauses are met too. Clauses of common words ("you", "the",
+    "i"), which most replies meet, stay out of the scan (their many occurrences would slow
+    it) and are checked with `in` for the few candidates. A reply holding none of the trigger
+    words costs nothing beyond the shared scan, however many regexes the rule has.
+    """
+
+    first: Mapping[str, tuple[int, ...]]
+    scanned: tuple[tuple[frozenset[str], ...], ...]
+    common: tuple[tuple[tuple[str, ...], ...], ...]
+    always: frozenset[int]
+
+    @classmethod
+    def index(cls, gates: Iterable[tuple[tuple[str, ...], ...]]) -> Triggers:
+        first: dict[str, list[int]] = {}
+        scanned: list[tuple[frozenset[str], ...]] = []
+        common: list[tuple[tuple[str, ...], ...]] = []
+        always: set[int] = set()
+        for i, gate in enumerate(gates):
+            rare = [clause for clause in gate
+                    if all(_pass_rate((literal,)) < _SELECTIVE for literal in clause)]
+            if not rare:
+                always.add(i)  # nothing selective to scan for: check every clause with `in`
+            scanned.append(tuple(frozenset(clause) for clause in rare))
+            common.append(tuple(clause for clause in gate if clause not in rare))
+            for literal in rare[0] if rare else ():
+                first.setdefault(literal, []).append(i)
+        return cls({k: tuple(v) for k, v in first.items()}, tuple(scanned), tuple(common),
+                   frozenset(always))
+
+    @cached_property
+    def first_keys(self) -> frozenset[str]:
+        return frozenset(self.first)
+
+    @property
+    def literals(self) -> set[str]:
+        """What the shared scan must look for."""
+        return {literal for gate in self.scanned for clause in gate for literal in clause}
+
+    def candidates(self, present: Set[str], folded: str) -> list[int]:
+        """Indices, in order, of the regexes that may match `folded`, which holds `present`
+        (and maybe other literals) of `literals`."""
+        first = self.first
+        if self.first_keys.isdisjoint(present):
+            if not self.always:
+                return []
+            found = set(self.always)
+        else:
+            found = set(self.always)
+            for literal in present:
+                if literal in first:
+                    found.update(first[literal])
+        return [i for i in sorted(found)
+                if not any(clause.isdisjoint(present) for clause in self.scanned[i])
+                and all(any(literal in folded for literal in clause)
+                        for clause in self.common[i])]
+
+
+@dataclass(frozen=True)
 class PatternCheck:
     patterns: tuple[Gated, ...]
     exceptions: tuple[Gated, ...]
     normalize: bool
     ignore_case: bool = True
+    # The policy's pool for the view the prefilters read; without one every regex runs.
+    pool: LiteralPool | None = field(default=None, repr=False, compare=False)
+    # Derived from `patterns` (so `dataclasses.replace` keeps them true): per kind of clause.
+    _triggers: Triggers = field(init=False, repr=False, compare=False)
+    _ascii_triggers: Triggers = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_triggers", Triggers.index(g.clauses for g in self.patterns))
+        object.__setattr__(self, "_ascii_triggers",
+                           Triggers.index(g.ascii_clauses for g in self.patterns))
+
+    @property
+    def view(self) -> str:
+        """The draft view (a `Draft` attribute) the prefilter literals are looked up in."""
+        if self.ignore_case:
+            return "ascii_lower_normalized" if self.normalize else "ascii_lower"
+        return "normalized_text" if self.normalize else "text"
 
     def find(self, draft: Draft) -> Iterator[Hit]:
         view = draft.normalized if self.normalize else None
         haystack = view.text if view is not None else draft.text
-        folded: str | None = haystack
-        if self.ignore_case:
-            folded = draft.ascii_lower_normalized if self.normalize else draft.ascii_lower
-            ascii = True
+        # The text the prefilter literals were looked up in: the haystack itself, or, when
+        # ignoring case, the haystack lower-cased if that is exact (None otherwise).
+        folded: str | None = getattr(draft, self.view)
+        ascii = self.ignore_case or literal_view(haystack) is not None
+        present = draft.literals_in(self.pool) if self.pool is not None else None
+        if present is None or folded is None:
+            candidates: Iterable[int] = range(len(self.patterns))
         else:
-            ascii = literal_view(haystack) is not None
+            triggers = self._ascii_triggers if ascii else self._triggers
+            candidates = triggers.candidates(present, folded)
         blocked: list[tuple[int, int]] | None = None
-        for gated in self.patterns:
-            if folded is not None and not gated.may_match(folded, ascii):
-                continue
-            pattern = gated.pattern
+        for i in candidates:
+            pattern = self.patterns[i].pattern
             for m in pattern.finditer(haystack):
                 start, end = m.span()
                 if start == end:
@@ -124,8 +208,11 @@ def compile_pattern(opts: PatternOptions, ctx: CompileContext) -> PatternCheck |
         return Gated(compiled, required_literals(text, opts.ignore_case),
                      required_literals(text, opts.ignore_case, ascii=True))
 
-    return PatternCheck(tuple(map(gate, patterns)), tuple(map(gate, exceptions)), opts.normalize,
-                        opts.ignore_case)
+    check = PatternCheck(tuple(map(gate, patterns)), tuple(map(gate, exceptions)),
+                         opts.normalize, opts.ignore_case)
+    pool = ctx.pool(check.view)
+    pool.add(check._triggers.literals | check._ascii_triggers.literals)
+    return replace(check, pool=pool)
 
 
 # --------------------------------------------------------------------------- required literals
@@ -137,6 +224,9 @@ _COMMON_WORDS = frozenset(
     "the and you your to for is it we i a of in on that this have has will be are with can our "
     "my me us not at as so if do all any get just from by or but was an there here what".split())
 _MAX_CLAUSES = 4
+# A clause with a literal guessed to be in more replies than this is checked with `in`, not
+# scanned for (see `Triggers`).
+_SELECTIVE = 0.6
 _ZERO_WIDTH_ESCAPES = frozenset("bBAZK")
 _CLASS_ESCAPES = frozenset("sSwWdD")
 _CONTROL_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v"}

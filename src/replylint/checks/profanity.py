@@ -84,7 +84,8 @@ _HINT_SPLIT = re.compile(r"[a-z]+(?:[.\-_]{1,2}[a-z]+)+")
 _HINT_URL = re.compile(r"https?://\S+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _HINT_Z = re.compile(r"[a-z]{3}z\b")
-_ASCII_WORD = re.compile(r"[a-z]+")
+# Digits too: lexicon phrases such as "2 girls 1 cup" start with one.
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 _MENTION = re.compile(r"@([a-z]+)")
 # `f'ing`, `mf'er`: the letter f standing for the word, with an apostrophe before the ending.
 _ABBREVIATED = regex.compile(r"(?<![\p{L}\p{N}'])m?f'(?:ed|er|ers|in|ing|n)(?![\p{L}\p{N}])")
@@ -235,6 +236,7 @@ class ProfanityCheck:
             text = _HINT_URL.sub(" ", text)
         classes = text.translate(_CLASSES)
         if ("a1" in classes or "1a" in classes or "!a" in classes or "a@" in classes
+                or "1@" in classes or "!@" in classes
                 or ("a!" in classes and _HINT_BANG.search(classes))):
             return True
         if ((lex.stem_re is not None and lex.stem_re.search(text)) or _ELONGATED.search(text)

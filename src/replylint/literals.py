@@ -1,0 +1,66 @@
+"""Which of many literal strings occur in a text, found in one pass.
+
+Prefilters ask "does this reply contain any of these words?" for hundreds of literals. Testing
+them one `in` at a time costs a scan of the reply per literal; an Aho-Corasick automaton
+(`pyahocorasick`, C) reports every occurrence of every literal, overlapping ones included, in a
+single scan, so the cost no longer grows with the number of literals.
+
+A `LiteralPool` collects the literals of every rule of a policy that looks at the same view of
+a draft, so one scan per draft serves all of them (see `Draft.literals_in`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Set
+
+import ahocorasick
+
+_NONE: frozenset[str] = frozenset()
+
+
+class LiteralPool:
+    """Literals gathered while a policy compiles, then frozen; scanning is read-only.
+
+    `view` names the draft view the literals are looked up in (e.g. `ascii_lower`), so rules
+    that share a pool share one scan of that view.
+    """
+
+    __slots__ = ("view", "_pending", "_automaton", "_frozen")
+
+    def __init__(self, view: str, literals: Iterable[str] = ()) -> None:
+        self.view = view
+        self._pending: set[str] = set()
+        self._automaton: ahocorasick.Automaton | None = None
+        self._frozen = False
+        self.add(literals)
+
+    def add(self, literals: Iterable[str]) -> None:
+        if self._frozen:
+            raise RuntimeError("literal pool is frozen")
+        self._pending.update(literal for literal in literals if literal)
+
+    def freeze(self) -> LiteralPool:
+        """Build the automaton; after this the pool never changes (safe to share)."""
+        if not self._frozen:
+            if self._pending:
+                automaton = ahocorasick.Automaton()
+                for literal in sorted(self._pending):
+                    automaton.add_word(literal, literal)
+                automaton.make_automaton()
+                self._automaton = automaton
+            self._frozen = True
+        return self
+
+    def present(self, text: str) -> Set[str]:
+        """The pooled literals that occur in `text` (exact, case-sensitive substrings)."""
+        if not self._frozen:
+            raise RuntimeError("literal pool is used before the policy finished compiling")
+        if self._automaton is None or not text:
+            return _NONE
+        return {literal for _, literal in self._automaton.iter(text)}
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def __repr__(self) -> str:
+        return f"LiteralPool({self.view!r}, {len(self)} literals)"
