@@ -89,9 +89,14 @@ def _render_slow(template: str, values: Mapping[str, str]) -> str:
     return out
 
 
+_NO_CONTEXT = Context()
+
+
 def as_context(context: ContextLike) -> Context:
-    if context is None or isinstance(context, Context):
-        return context or Context()
+    if context is None:
+        return _NO_CONTEXT
+    if isinstance(context, Context):
+        return context
     return Context.from_mapping(context)
 
 
@@ -224,9 +229,9 @@ def redact(value: str) -> str:
 
 def decide(violations: Iterable[Violation]) -> Decision:
     """block on any error, warn on any warning, else allow (info never changes the verdict)."""
-    worst = max((v.severity.rank for v in violations), default=0)
-    if worst >= Severity.ERROR.rank:
+    severities = {v.severity for v in violations}
+    if Severity.ERROR in severities:
         return Decision.BLOCK
-    if worst >= Severity.WARNING.rank:
+    if Severity.WARNING in severities:
         return Decision.WARN
     return Decision.ALLOW

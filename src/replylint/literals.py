@@ -59,6 +59,14 @@ class LiteralPool:
             return _NONE
         return {literal for _, literal in self._automaton.iter(text)}
 
+    def occurs_in(self, text: str) -> bool:
+        """True when any pooled literal occurs in `text` (stops at the first)."""
+        if not self._frozen:
+            raise RuntimeError("literal pool is used before the policy finished compiling")
+        if self._automaton is None or not text:
+            return False
+        return next(self._automaton.iter(text), None) is not None
+
     def __len__(self) -> int:
         return len(self._pending)
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+import string
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -40,6 +41,7 @@ from typing import Literal
 import regex
 
 from ..draft import Draft
+from ..literals import LiteralPool
 from ..model import Severity
 from ..options import option
 from ..text import skeleton
@@ -149,6 +151,10 @@ class Lexicon:
     disguised: Mapping[str, Entry] = field(repr=False)
     word_keys: frozenset[str] = field(repr=False)
     phrase_pairs: frozenset[tuple[str, str]] = field(repr=False)
+    phrase_firsts: frozenset[str] = field(repr=False)
+    # Literals any of which sends a reply to the full scan: stems, and the letter runs of
+    # elongation (`_ELONGATED`), found in one pass.
+    hints: LiteralPool = field(repr=False)
 
     def word(self, w: str, stems: bool = True) -> Entry | None:
         """The entry for one letters-only word, or None (safe words are never profane)."""
@@ -239,9 +245,9 @@ class ProfanityCheck:
                 or "1@" in classes or "!@" in classes
                 or ("a!" in classes and _HINT_BANG.search(classes))):
             return True
-        if ((lex.stem_re is not None and lex.stem_re.search(text)) or _ELONGATED.search(text)
-                or _HINT_SINGLES.search(text) or ("z" in text and _HINT_Z.search(text))
-                or ("'" in text and _ABBREVIATED.search(text))):
+        if (lex.hints.occurs_in(text) or _HINT_SINGLES.search(text)
+                or ("z" in text and _HINT_Z.search(text))
+                or ("f'" in text and _ABBREVIATED.search(text))):
             return True
         words = _ASCII_WORD.findall(text)
         if not lex.word_keys.isdisjoint(words):
@@ -249,7 +255,8 @@ class ProfanityCheck:
         if "@" in text and any("a" + h in lex.word_keys or "u" + h in lex.word_keys
                                for h in _MENTION.findall(text)):
             return True
-        if not lex.phrase_pairs.isdisjoint(itertools.pairwise(words)):
+        if (not lex.phrase_firsts.isdisjoint(words)
+                and not lex.phrase_pairs.isdisjoint(itertools.pairwise(words))):
             return True
         if _HINT_SPLIT_QUICK.search(text) is None:
             return False
@@ -646,6 +653,9 @@ def build_lexicon(extra: Mapping[str, Tier], allow: set[str]) -> Lexicon:
         disguised=disguised,
         word_keys=frozenset(words),
         phrase_pairs=frozenset((p[0], p[1]) for v in phrases.values() for p, _ in v),
+        phrase_firsts=frozenset(phrases),
+        hints=LiteralPool("skeleton", [*stem_kinds, "uu", "ii",
+                                       *(c * 3 for c in string.ascii_lowercase)]).freeze(),
     )
 
 
