@@ -206,3 +206,50 @@ def test_a_passed_deadline_skips_rules_and_marks_the_report_incomplete(linter: L
     assert report.incomplete
     assert report.violations == ()
     assert not linter.check("URGENT").incomplete
+
+
+def test_personal_data_is_masked_wherever_any_rule_quotes_it() -> None:
+    """Regression: the signature rule quoted an e-mail (the last word) in clear text."""
+    report = Linter(None).check("We have updated it to dana.smith@gmail.com")
+    assert [(v.rule, v.matched) for v in report.violations] == [
+        ("personal-data.email", "****.*****@****l.com"),
+        ("signature", "****.*****@****l.com"),
+    ]
+    assert all("dana" not in v.message for v in report.violations)
+    clear = Linter(None, redact=False).check("We have updated it to dana.smith@gmail.com")
+    assert {v.matched for v in clear.violations} == {"dana.smith@gmail.com"}
+
+
+def test_pattern_rules_marked_redact_mask_their_match() -> None:
+    policy = load_policy_text("""
+rules:
+  - {id: account, type: pattern, redact: true, message: "account '{match}'",
+     patterns: ['account number \\d{6,}']}
+""")
+    (v,) = Linter(policy).check("Your account number 12345678 is set").violations
+    assert (v.matched, v.message) == ("******* ****** ****5678",
+                                      "account '******* ****** ****5678'")
+    assert (v.start, v.end) == (5, 28)
+
+
+def test_settings_are_placeholders_that_the_context_overrides() -> None:
+    policy = load_policy_text("""
+settings: {brand: Acme, dm: "https://acme.example/dm", agent: XX}
+rules:
+  - {id: refund, type: pattern, patterns: [refund], message: "{brand}: DM us ({dm}), {agent}"}
+""")
+    linter = Linter(policy)
+    assert linter.check("refund").violations[0].message == (
+        "Acme: DM us (https://acme.example/dm), XX")
+    assert linter.check("refund", {"agent": "MS"}).violations[0].message == (
+        "Acme: DM us (https://acme.example/dm), MS")
+
+
+def test_linter_takes_a_policy_spec_and_rejects_wrong_argument_types() -> None:
+    assert Linter("pack:default").policy.name == Linter(None).policy.name == "default"
+    with pytest.raises(TypeError, match="text must be a str, not bytes"):
+        Linter(None).check(b"hi")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="text must be a str, not NoneType"):
+        Linter(None).check(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="context must be a replylint.Context or a mapping"):
+        Linter(None).check("hi", "MS")  # type: ignore[arg-type]

@@ -63,7 +63,7 @@ def test_all_errors_of_a_policy_are_reported_at_once_with_positions() -> None:
         "tokens, require, profanity, personal-data, length)",
         "pol.yaml:9:29: rules[2].patterns[1]: expected text, found 3",
         "pol.yaml:10:5: rules[2].colour: unknown option 'colour' (allowed: patterns, ignore_case, "
-        "normalize, exceptions)",
+        "normalize, exceptions, redact)",
         "pol.yaml:11:15: rules[2].severity: expected one of error, warning, info, off, found "
         "'fatal'",
         "pol.yaml:12:9: rules[3].id: duplicate rule id 'bad-regex' (each rule id may appear once "

@@ -46,10 +46,9 @@ def violations(policy_yaml: str, text: str,
     ("Thanks! ^MS \u200b", None),
     ("Thanks! ^MS https://t.co/x 🙂 2/2 ", None),
     ("Sorry ^JK", {"agent": "JK"}),
-    ("Sorry ^J.K", {"agent": "J.K"}),
 ], ids=["plain", "url-after", "counter-after", "paren-counter", "hashtag-emoji", "counter-before",
         "own-line-crlf", "full-stop", "emoji-with-skin-tone", "zero-width", "many-after",
-        "context-agent", "escaped-agent"])
+        "context-agent"])
 def test_signature_present(text: str, context: dict[str, str] | None) -> None:
     assert violations(SIGNATURE, text, context) == []
 
@@ -257,3 +256,55 @@ def test_real_signed_replies_pass_and_unsigned_ones_are_flagged() -> None:
     assert len(flagged) <= len(sample) // 50, flagged[:5]
     unsigned = [t[:t.rindex("^")].rstrip() or "x" for t in sample]
     assert all(len(linter.check(t).violations) == 1 for t in unsigned if "^" not in t)
+
+
+def test_context_values_are_regex_escaped() -> None:
+    policy = SIGNATURE.replace("'[A-Z]{2,3}'", "'[A-Z][A-Z.]{1,3}'")
+    assert violations(policy, "Sorry ^J.K", {"agent": "J.K"}) == []
+    assert [v[0] for v in violations(policy, "Sorry ^JxK", {"agent": "J.K"})] == ["^JxK"]
+
+
+@pytest.mark.parametrize("agent", ["Maya Smith", "^MS", "ms", "  ", "12"])
+def test_a_context_value_its_placeholder_does_not_allow_counts_as_unknown(agent: str) -> None:
+    """Regression: agent "Maya Smith" let "^Maya Smith" pass and offered ' ^Maya Smith'."""
+    assert violations(SIGNATURE, "Thanks ^AB", {"agent": agent}) == []
+    assert violations(SIGNATURE, "Thanks", {"agent": agent}) == [
+        ("Thanks", 0, 6, "Sign the reply with ^{agent} (found 'Thanks').", None)]
+
+
+@pytest.mark.parametrize("text, fixed", [
+    ("Thanks^MS", "Thanks ^JK"),
+    ("Thanks ^ms", "Thanks ^JK"),
+    ("Thanks -JK", "Thanks ^JK"),
+    ("Thanks ~JK!", "Thanks ^JK!"),
+    ("Thanks via DM", "Thanks via DM ^JK"),
+], ids=["glued", "lower-case", "dash-style", "tilde-before-punctuation", "acronym-kept"])
+def test_the_fix_replaces_a_near_miss_instead_of_adding_a_second(text: str, fixed: str) -> None:
+    policy = SIGNATURE + r"""    replace: ['\^[A-Za-z]{2,3}', '[-~][A-Z]{2,3}']
+"""
+    ((_, _, _, _, fix),) = violations(policy, text, {"agent": "JK"})
+    (edit,) = fix
+    assert text[:edit.start] + edit.replacement + text[edit.end:] == fixed
+
+
+def test_describe_writes_unknown_placeholders_for_people() -> None:
+    policy = SIGNATURE + "    describe: {agent: XX}\n"
+    assert [v[3] for v in violations(policy, "Thanks")] == [
+        "Sign the reply with ^XX (found 'Thanks')."]
+
+
+def test_settings_give_placeholder_values_the_context_overrides() -> None:
+    policy = "settings: {agent: AB}\n" + SIGNATURE
+    assert violations(policy, "Thanks ^AB") == []
+    assert [v[3] for v in violations(policy, "Thanks ^AB", {"agent": "JK"})] == [
+        "Sign the reply with ^JK (found '^AB')."]
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("    replace: ['(']\n", "rules[0].replace[0]: invalid regular expression"),
+    ("    describe: {agnt: XX}\n", "rules[0].describe.agnt: unknown placeholder {agnt}"),
+])
+def test_bad_replace_and_describe_are_policy_errors(extra: str, message: str) -> None:
+    with pytest.raises(PolicyError) as err:
+        load_policy_text(SIGNATURE + extra)
+    assert message in str(err.value)

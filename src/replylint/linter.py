@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -97,15 +97,26 @@ def as_context(context: ContextLike) -> Context:
         return _NO_CONTEXT
     if isinstance(context, Context):
         return context
-    return Context.from_mapping(context)
+    if isinstance(context, Mapping):
+        return Context.from_mapping(context)
+    raise TypeError(f"context must be a replylint.Context or a mapping such as "
+                    f"{{'agent': 'MS'}}, not {type(context).__name__}")
 
 
 @dataclass(frozen=True)
 class Linter:
-    """A compiled policy ready to check replies. Immutable: share one across threads."""
+    """A compiled policy ready to check replies. Immutable: share one across threads.
+
+    `policy` may be a compiled `Policy` or anything `load_policy` takes (a path, `"pack:NAME"`,
+    a mapping, None for `pack:default`); it is compiled once, here.
+    """
 
     policy: Policy
     redact: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.policy, Policy):
+            object.__setattr__(self, "policy", load_policy(self.policy))
 
     @classmethod
     def from_policy(cls, policy: PolicySpec = None, *, select: Iterable[str] | None = None,
@@ -122,12 +133,14 @@ class Linter:
         `deadline` is a `time.monotonic()` value: rules not started by then are skipped and the
         report says `incomplete=True`, so a pre-send hook can answer in time instead of hanging.
         """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, not {type(text).__name__}"
+                            + (" (decode bytes first)" if isinstance(text, bytes) else ""))
         ctx = as_context(context)
         draft = Draft(text, ctx)
-        violations: list[Violation] = []
+        found: list[tuple[Rule, Hit]] = []
         suppressed: list[str] = []
         incomplete = False
-        shared: dict[str, str] | None = None
         for rule in self.policy.rules:
             if deadline is not None and time.monotonic() >= deadline:
                 incomplete = True
@@ -139,14 +152,16 @@ class Linter:
                 suppressed.append(rule.id)
                 continue
             hits = list(rule.check.find(draft))
-            if not hits:
-                continue
-            if shared is None:
-                shared = _context_values(ctx)
-            for hit in _dedupe(hits):
-                violations.append(self._violation(rule, draft, hit, shared))
-        if len(violations) > 1:
-            violations.sort(key=lambda v: (v.start, v.end, v.rule))
+            if hits:
+                found.extend((rule, hit) for hit in _dedupe(hits))
+        violations: list[Violation] = []
+        if found:
+            shared = {**self._settings, **_context_values(ctx)}
+            masks = self._masks(draft, found)
+            violations = [self._violation(rule, draft, hit, shared, masks)
+                          for rule, hit in found]
+            if len(violations) > 1:
+                violations.sort(key=lambda v: (v.start, v.end, v.rule))
         return Report(decision=decide(violations), violations=tuple(violations),
                       policy=self.policy.name, policy_hash=self.policy.hash,
                       suppressed=tuple(suppressed), incomplete=incomplete)
@@ -161,14 +176,33 @@ class Linter:
                 text, context = item
                 yield check(text, context)
 
+    @cached_property
+    def _settings(self) -> dict[str, str]:
+        """The policy's settings as placeholder values (a draft's context overrides them)."""
+        return {str(k): _text(v).lower() if isinstance(v, bool) else _text(v)
+                for k, v in self.policy.settings.items()
+                if isinstance(v, (str, int, float, bool))}
+
+    def _masks(self, draft: Draft, found: list[tuple[Rule, Hit]]) -> list[tuple[str, str]]:
+        """Personal data found in the draft, and how reports show it: every violation's text
+        (a signature rule quoting an e-mail as the last word, say) is masked the same way."""
+        if not self.redact:
+            return []
+        secrets = {draft.text[hit.start:hit.end] for _, hit in found if hit.redact}
+        return sorted(((s, redact(s)) for s in secrets if s.strip()),
+                      key=lambda pair: -len(pair[0]))
+
     def _violation(self, rule: Rule, draft: Draft, hit: Hit,
-                   shared: Mapping[str, str] | None = None) -> Violation:
+                   shared: Mapping[str, str] | None = None,
+                   masks: list[tuple[str, str]] | None = None) -> Violation:
         text = draft.text
         matched = text[hit.start:hit.end]
-        shown = redact(matched) if (hit.redact and self.redact) else matched
         if shared is None:
-            shared = _context_values(draft.context)
-        values = {"rule": rule.id, **shared, **hit.values, "match": shown}
+            shared = {**self._settings, **_context_values(draft.context)}
+        values = {"rule": rule.id, **shared, **hit.values, "match": matched}
+        if masks:
+            values = {k: _mask(v, masks) for k, v in values.items()}
+            matched = values["match"]
         message = render(hit.message or rule.message, values)
         templates = (*hit.suggestions, *rule.suggestions)
         suggestions = tuple(dict.fromkeys(
@@ -182,8 +216,15 @@ class Linter:
         rule_id = f"{rule.id}.{hit.sub_id}" if hit.sub_id else rule.id
         return Violation(rule=rule_id, severity=hit.severity or rule.severity, message=message,
                          start=hit.start, end=hit.end, line=line, column=column,
-                         end_line=end_line, end_column=end_col, matched=shown,
+                         end_line=end_line, end_column=end_col, matched=matched,
                          suggestions=suggestions, fix=hit.fix, why=rule.why)
+
+
+def _mask(value: str, masks: list[tuple[str, str]]) -> str:
+    for secret, shown in masks:
+        if secret in value:
+            value = value.replace(secret, shown)
+    return value
 
 
 def _context_values(ctx: Context) -> dict[str, str]:

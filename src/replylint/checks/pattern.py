@@ -25,6 +25,9 @@ class PatternOptions:
                    "removed, look-alike letters mapped); spans still point at the original.")
     exceptions: list[str] = option(
         [], doc="Regular expressions; a hit inside a match of one of these is not reported.")
+    redact: bool = option(
+        False, doc="The match is personal data: reports mask it (and the same text wherever "
+                   "another rule quotes it) unless redaction is turned off.")
 
 
 def compile_regex(pattern: str, flags: int, ctx: CompileContext,
@@ -134,6 +137,7 @@ class PatternCheck:
     exceptions: tuple[Gated, ...]
     normalize: bool
     ignore_case: bool = True
+    redact: bool = False
     # The policy's pool for the view the prefilters read; without one every regex runs.
     pool: LiteralPool | None = field(default=None, repr=False, compare=False)
     # Derived from `patterns` (so `dataclasses.replace` keeps them true): per kind of clause.
@@ -187,7 +191,7 @@ class PatternCheck:
                         values[name] = draft.text[gs:ge]
                 if view is not None:
                     start, end = view.original_span(start, end)
-                yield Hit(start, end, values=values)
+                yield Hit(start, end, values=values, redact=self.redact)
 
 
 def compile_pattern(opts: PatternOptions, ctx: CompileContext) -> PatternCheck | None:
@@ -209,7 +213,7 @@ def compile_pattern(opts: PatternOptions, ctx: CompileContext) -> PatternCheck |
                      required_literals(text, opts.ignore_case, ascii=True))
 
     check = PatternCheck(tuple(map(gate, patterns)), tuple(map(gate, exceptions)),
-                         opts.normalize, opts.ignore_case)
+                         opts.normalize, opts.ignore_case, opts.redact)
     pool = ctx.pool(check.view)
     pool.add(check._triggers.literals | check._ascii_triggers.literals)
     return replace(check, pool=pool)

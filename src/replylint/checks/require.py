@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from collections.abc import Mapping
 from typing import Any, Callable, Iterator, Literal
 
 import regex
@@ -75,6 +76,13 @@ class RequireOptions:
     fix: str | None = option(
         None, doc="Text to insert at the position when the pattern is missing (same "
                   "placeholders); offered only when the context knows every placeholder used.")
+    replace: list[str] = option(
+        [], doc="Regular expressions for near-misses of the pattern at the position (another "
+                "style such as `-MS`, or one glued to the word, `Thanks^MS`): the fix replaces "
+                "a near-miss instead of adding a second item after it.")
+    describe: dict[str, str] = option(
+        {}, doc="How `{expected}` writes a placeholder the draft's context does not give "
+                "(default: `{name}`), e.g. `{agent: XX}`.")
 
 
 _Part = tuple[bool, str]  # (is_placeholder, regex text or name)
@@ -122,9 +130,25 @@ class RequireCheck:
         repr=False, compare=False)
     skip_token: "regex.Pattern[str] | None" = field(repr=False, compare=False)
     strip_char: "regex.Pattern[str] | None" = field(repr=False, compare=False)
+    # A context value must fully match its placeholder's fallback regex to be used.
+    valid: Mapping[str, "regex.Pattern[str]"] = field(default_factory=dict, repr=False,
+                                                      compare=False)
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    describe: Mapping[str, str] = field(default_factory=dict)
+    near: tuple["regex.Pattern[str]", ...] = field(default=(), repr=False, compare=False)
+
+    def value(self, draft: Draft, name: str) -> str | None:
+        """A placeholder's value: the draft's context, else the policy's settings; a value
+        its fallback regex does not fully match (agent "Maya Smith" for `[A-Z]{2,3}`) counts
+        as unknown, so the rule checks the generic form and offers no fix built from it."""
+        value = draft.context.get(name) or self.defaults.get(name)
+        check = self.valid.get(name)
+        if value and check is not None and check.fullmatch(value) is None:
+            return None
+        return value
 
     def find(self, draft: Draft) -> Iterator[Hit]:
-        context = tuple(draft.context.get(n) for n in self.names)
+        context = tuple(self.value(draft, n) for n in self.names)
         pattern = self.compiled(context)
         if pattern is None:
             return  # a placeholder has neither a context value nor a fallback: cannot check
@@ -156,14 +180,34 @@ class RequireCheck:
             if fix is not None and near is not None and near.span() == found:
                 # Someone else's signature (^MS for agent JK): replace it, don't append a second.
                 fix = self._fix(values, start, end, strip=True)
+            elif fix is not None and found:
+                fix = self._near_miss_fix(values, text, start, end) or fix
         yield Hit(start, end, values={"expected": expected, "found": text[start:end]}, fix=fix)
+
+    def _near_miss_fix(self, values: dict[str, str | None], text: str, start: int,
+                       end: int) -> tuple[Edit, ...] | None:
+        """Replace a near-miss at the edge of the found word: the whole word (`-MS`) with the
+        item, or the glued part (`Thanks^MS`) with the item and its separator."""
+        word = text[start:end]
+        for near in self.near:
+            if self.position == "start":
+                m = near.match(word)
+                if m is not None and m.end() > 0:
+                    whole = m.end() == len(word)
+                    return self._fix(values, start, start + m.end(), strip=whole)
+            else:
+                m = near.search(word)
+                if m is not None and m.end() == len(word) and m.start() < m.end():
+                    whole = m.start() == 0
+                    return self._fix(values, start + m.start(), end, strip=whole)
+        return None
 
     def readable(self, values: dict[str, str | None]) -> str:
         """The pattern as a reader would write it: escapes removed, known values filled in."""
         out = []
         for is_name, piece in self.parts:
             if is_name:
-                out.append(values.get(piece) or "{" + piece + "}")
+                out.append(values.get(piece) or self.describe.get(piece) or "{" + piece + "}")
             else:
                 out.append(_unescape(piece))
         return "".join(out)
@@ -262,6 +306,24 @@ def compile_require(opts: RequireOptions, ctx: CompileContext) -> RequireCheck |
                   f"declare it under `placeholders` or use a context field: "
                   f"{', '.join(CONTEXT_FIELDS)}; write \\{{ for a literal brace")
         ok = False
+    near: list[regex.Pattern[str]] = []
+    for i, pattern in enumerate(opts.replace):
+        try:
+            anchored = pattern if opts.position == "start" else f"(?:{pattern})\\Z"
+            near.append(regex.compile(anchored, flags))
+        except regex.error as exc:
+            ctx.error(("replace", i), f"invalid regular expression: {exc}",
+                      "see the `regex` module syntax")
+            ok = False
+    if opts.replace and opts.fix is None:
+        ctx.error(("replace",), "`replace` says what a fix replaces; it needs `fix`")
+        ok = False
+    for name in opts.describe:
+        if name not in declared and name not in CONTEXT_FIELDS:
+            ctx.error(("describe", name), f"unknown placeholder {{{name}}}",
+                      f"describe a placeholder of the pattern: {', '.join(CONTEXT_FIELDS)} or "
+                      f"one under `placeholders`")
+            ok = False
     fix_parts: tuple[_Part, ...] | None = None
     if opts.fix is not None:
         if not opts.present:
@@ -293,8 +355,13 @@ def compile_require(opts: RequireOptions, ctx: CompileContext) -> RequireCheck |
     compiled = _Compiled(parts, names, dict(opts.placeholders), edges, opts.position, flags)
     skip_token = regex.compile(edges.token, regex.VERSION1) if edges.token else None
     strip_char = regex.compile(f"[{edges.strip}]", regex.VERSION1) if edges.strip else None
+    valid = {name: regex.compile(fallback, flags) for name, fallback in opts.placeholders.items()}
+    defaults = {name: str(value).lower() if isinstance(value, bool) else str(value)
+                for name, value in ctx.settings.items()
+                if name in names and isinstance(value, (str, int, float, bool))}
     return RequireCheck(parts, names, opts.position, opts.present, fix_parts, compiled,
-                        skip_token, strip_char)
+                        skip_token, strip_char, valid, defaults, dict(opts.describe),
+                        tuple(near))
 
 
 class _Compiled:
