@@ -253,3 +253,18 @@ def test_linter_takes_a_policy_spec_and_rejects_wrong_argument_types() -> None:
         Linter(None).check(None)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="context must be a replylint.Context or a mapping"):
         Linter(None).check("hi", "MS")  # type: ignore[arg-type]
+
+
+def test_a_deadline_stops_a_slow_regex_mid_rule() -> None:
+    """Regression: a started rule ran to its end (seconds of backtracking) past the deadline."""
+    import time
+
+    policy = load_policy_text(r"""
+rules:
+  - {id: slow, type: pattern, patterns: ['(x|xx)+(?:y|\d)']}
+  - {id: zebra, type: pattern, patterns: ['zebra']}
+""")
+    text = "x" * 36 + "! zebra"  # without a timeout the first regex backtracks for minutes
+    report = Linter(policy).check(text, deadline=time.monotonic() + 0.05)
+    assert (report.incomplete, report.violations) == (True, ())
+    assert [v.rule for v in Linter(policy).check("zebra").violations] == ["zebra"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Set
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -42,10 +43,25 @@ class Draft:
     A Draft lives for one `Linter.check` call in one thread, so its lazy caches need no lock.
     """
 
-    def __init__(self, text: str, context: Context | None = None) -> None:
+    def __init__(self, text: str, context: Context | None = None,
+                 deadline: float | None = None) -> None:
         self.text = text
         self.context = context or Context()
+        self.deadline = deadline
         self._present: dict[LiteralPool, Set[str] | None] = {}
+
+    def time_left(self) -> float | None:
+        """Seconds until the check's deadline (a `time.monotonic()` value), or None.
+
+        Rules whose single steps can be slow (a user's regex on a long reply) pass it on as a
+        timeout; when it runs out they raise `TimeoutError` and the report is incomplete.
+        """
+        if self.deadline is None:
+            return None
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the check's deadline has passed")
+        return left
 
     def literals_in(self, pool: LiteralPool) -> Set[str] | None:
         """The pool's literals found in the view it names, scanned once for all rules;

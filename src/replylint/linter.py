@@ -130,14 +130,15 @@ class Linter:
               deadline: float | None = None) -> Report:
         """Check one reply and return its report.
 
-        `deadline` is a `time.monotonic()` value: rules not started by then are skipped and the
-        report says `incomplete=True`, so a pre-send hook can answer in time instead of hanging.
+        `deadline` is a `time.monotonic()` value: rules not started by then are skipped, a
+        `pattern` rule's regexes stop when it passes, and the report says `incomplete=True`, so
+        a pre-send hook can answer in time instead of hanging.
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, not {type(text).__name__}"
                             + (" (decode bytes first)" if isinstance(text, bytes) else ""))
         ctx = as_context(context)
-        draft = Draft(text, ctx)
+        draft = Draft(text, ctx, deadline)
         found: list[tuple[Rule, Hit]] = []
         suppressed: list[str] = []
         incomplete = False
@@ -151,7 +152,11 @@ class Linter:
                                                          for d in ctx.disable):
                 suppressed.append(rule.id)
                 continue
-            hits = list(rule.check.find(draft))
+            try:
+                hits = list(rule.check.find(draft))
+            except TimeoutError:
+                incomplete = True  # a rule ran out of time mid-way: what it found is dropped
+                break
             if hits:
                 found.extend((rule, hit) for hit in _dedupe(hits))
         violations: list[Violation] = []

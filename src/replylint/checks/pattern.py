@@ -170,16 +170,17 @@ class PatternCheck:
             triggers = self._ascii_triggers if ascii else self._triggers
             candidates = triggers.candidates(present, folded)
         blocked: list[tuple[int, int]] | None = None
+        timeout = draft.time_left()
         for i in candidates:
             pattern = self.patterns[i].pattern
-            for m in pattern.finditer(haystack):
+            for m in pattern.finditer(haystack, timeout=timeout):
                 start, end = m.span()
                 if start == end:
                     continue
                 if blocked is None:
                     blocked = [m.span() for ex in self.exceptions
                                if folded is None or ex.may_match(folded, ascii)
-                               for m in ex.pattern.finditer(haystack)]
+                               for m in ex.pattern.finditer(haystack, timeout=timeout)]
                 if any(bs <= start and end <= be for bs, be in blocked):
                     continue
                 values: dict[str, str] = {}
