@@ -98,6 +98,20 @@ def test_all_errors_of_a_policy_are_reported_at_once_with_positions() -> None:
             "rules:\n  - id: x\n    type: pattern\n    patterns: [a]\n    ignore_case: maybe\n",
             "pol.yaml:5:18: rules[0].ignore_case: expected true/false, found 'maybe'",
         ),
+        (  # regression: the loader read "yes" as true while the JSON Schema rejected it
+            "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    inflect: 'yes'\n",
+            "pol.yaml:5:14: rules[0].inflect: expected true/false, found 'yes' (use true or false)",
+        ),
+        (
+            "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    suppressible: on\n",
+            "pol.yaml:5:19: rules[0].suppressible: expected true/false, found 'on' (use true or "
+            "false)",
+        ),
+        (
+            "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    severity: false\n",
+            "pol.yaml:5:15: rules[0].severity: expected one of error, warning, info, off, found "
+            "false (use off to turn a rule off)",
+        ),
         (
             "rules:\n  - id: x\n    type: pattern\n    patterns: [a]\n    message: 'bad {0}'\n",
             "pol.yaml:5:14: rules[0].message: placeholder {0} is not a name (use {match}, {rule}, "

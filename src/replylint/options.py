@@ -38,7 +38,9 @@ def option(
     return dataclasses.field(default=default, metadata=meta)
 
 
-_BOOL_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+# Words YAML 1.1 (and people) use for booleans. The JSON Schema, read as YAML 1.2 by editors,
+# takes only true and false, so the loader does too and points these words at them.
+_BOOL_LOOKALIKES = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "1", "0"})
 
 
 def describe(tp: Any) -> str:
@@ -126,9 +128,8 @@ def convert(
     if tp is bool:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in _BOOL_WORDS:
-            return _BOOL_WORDS[value.lower()]
-        problems.append(OptionProblem(path, f"expected true/false, found {found(value)}"))
+        hint = "use true or false" if str(value).lower() in _BOOL_LOOKALIKES else None
+        problems.append(OptionProblem(path, f"expected true/false, found {found(value)}", hint))
         return None
     if tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -243,8 +244,15 @@ def schema_for(cls: Any) -> dict[str, Any]:
         if f.default is not dataclasses.MISSING and f.default is not None:
             prop["default"] = f.default
         if f.metadata.get("nonempty"):
-            if get_origin(hints[f.name]) is list:
+            kind = get_origin(hints[f.name]) or hints[f.name]
+            if kind is list:
                 prop["minItems"] = 1
+            elif kind is dict:
+                prop["minProperties"] = 1
+            elif kind is str:
+                prop["pattern"] = r"\S"
+        if f.metadata.get("minimum") is not None:
+            prop["minimum"] = f.metadata["minimum"]
         props[f.name] = prop
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             required.append(f.name)

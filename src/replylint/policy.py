@@ -426,11 +426,13 @@ class _Loader:
                 self.issues.append(fld.source.issue(fld.path, message, hint=hint))
 
         severity_raw = f["severity"].value if "severity" in f else "error"
-        if isinstance(severity_raw, bool) and severity_raw is False:
-            severity_raw = "off"
         if severity_raw not in SEVERITIES:
             problem(
-                "severity", f"expected one of {', '.join(SEVERITIES)}, found {found(severity_raw)}"
+                "severity",
+                f"expected one of {', '.join(SEVERITIES)}, found {found(severity_raw)}",
+                "use off to turn a rule off"
+                if severity_raw is False
+                else None,
             )
             severity_raw = "error"  # keep validating the rest of the rule
         type_name = f["type"].value if "type" in f else None
