@@ -62,7 +62,8 @@ def test_all_errors_of_a_policy_are_reported_at_once_with_positions() -> None:
         "pol.yaml:6:11: rules[1].type: unknown rule type 'patern' (allowed: phrase, pattern, "
         "tokens, require, profanity, personal-data, length)",
         "pol.yaml:9:29: rules[2].patterns[1]: expected text, found 3",
-        "pol.yaml:10:5: rules[2].colour: unknown option 'colour' (allowed: patterns, ignore_case, "
+        "pol.yaml:10:5: rules[2].colour: unknown option 'colour' (allowed: id, type, severity, "
+        "message, why, suggestions, suppressible, channels, examples, patterns, ignore_case, "
         "normalize, exceptions)",
         "pol.yaml:11:15: rules[2].severity: expected one of error, warning, info, off, found "
         "'fatal'",
@@ -239,3 +240,50 @@ def test_non_utf8_and_binary_policy_files(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as info:
         load_policy(binary)
     assert str(info.value).endswith("bin.yaml: binary file, not a YAML policy")
+
+
+ALL_PHRASE_KEYS = ("id, type, severity, message, why, suggestions, suppressible, channels, "
+                   "examples, phrases, inflect, exceptions")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (  # regression: the allowed list named only the type's options, not the common keys
+        "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    severty: warning\n",
+        "pol.yaml:5:5: rules[0].severty: unknown option 'severty' (did you mean 'severity'? "
+        f"allowed: {ALL_PHRASE_KEYS})",
+    ),
+    (
+        "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    exception: [b]\n",
+        "pol.yaml:5:5: rules[0].exception: unknown option 'exception' (did you mean "
+        f"'exceptions'? allowed: {ALL_PHRASE_KEYS})",
+    ),
+    (
+        "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    colour: red\n",
+        f"pol.yaml:5:5: rules[0].colour: unknown option 'colour' (allowed: {ALL_PHRASE_KEYS})",
+    ),
+    (
+        "rule:\n  - id: x\n",
+        "pol.yaml:1:1: rule: unknown top-level key 'rule' (did you mean 'rules'? allowed: "
+        "policy, settings, rules)",
+    ),
+    (
+        "policy:\n  Extend: [pack:default]\n",
+        "pol.yaml:2:3: policy.Extend: unknown key 'Extend' (did you mean 'extends'? allowed: "
+        "name, extends, language, description)",
+    ),
+    (
+        "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    examples: {fails: [a]}\n",
+        "pol.yaml:5:16: rules[0].examples.fails: unknown key 'fails' (did you mean 'fail'? "
+        "allowed: fail, pass)",
+    ),
+    (
+        "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n"
+        "    examples: {fail: [{txt: a}]}\n",
+        "pol.yaml:5:24: rules[0].examples.fail[0].txt: unknown key 'txt' (did you mean 'text'? "
+        "allowed: text, context)",
+    ),
+])
+def test_unknown_keys_list_every_allowed_key_and_suggest_the_near_miss(
+    text: str, expected: str
+) -> None:
+    assert errors_of(text) == [expected]

@@ -8,8 +8,10 @@ same declaration into JSON Schema, so the documentation, the editor schema and t
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any, Literal, Union, get_args, get_origin
 
 OptionPath = tuple[str | int, ...]
@@ -41,6 +43,13 @@ def option(
 # Words YAML 1.1 (and people) use for booleans. The JSON Schema, read as YAML 1.2 by editors,
 # takes only true and false, so the loader does too and points these words at them.
 _BOOL_LOOKALIKES = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "1", "0"})
+
+
+def unknown_key_hint(key: object, allowed: Sequence[str]) -> str:
+    """`allowed: a, b, c`, led by `did you mean 'x'?` when `key` reads like a typo of one."""
+    close = difflib.get_close_matches(str(key).lower(), allowed, n=1)
+    listed = "allowed: " + ", ".join(allowed)
+    return f"did you mean {close[0]!r}? {listed}" if close else listed
 
 
 def describe(tp: Any) -> str:
@@ -166,9 +175,17 @@ def _shape_matches(tp: Any, value: Any) -> bool:
 
 
 def validate(
-    cls: Any, data: dict[str, Any], path: OptionPath, problems: list[OptionProblem]
+    cls: Any,
+    data: dict[str, Any],
+    path: OptionPath,
+    problems: list[OptionProblem],
+    known: Sequence[str] = (),
 ) -> Any:
-    """Build an options dataclass from a mapping, recording every problem found."""
+    """Build an options dataclass from a mapping, recording every problem found.
+
+    `known` are keys the caller handles itself (a rule's common keys): `data` must not hold
+    them, but an unknown key's hint lists them first among the allowed ones.
+    """
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     start = len(problems)
@@ -180,8 +197,8 @@ def validate(
                 OptionProblem(
                     path + (key,),
                     f"unknown option {key!r}",
-                    "allowed: " + ", ".join(fields)
-                    if fields
+                    unknown_key_hint(key, [*known, *fields])
+                    if known or fields
                     else "this rule type takes no options",
                     key=True,
                 )

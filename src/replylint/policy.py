@@ -22,7 +22,7 @@ from .checks.base import Check, CompileContext
 from .errors import PolicyError, PolicyIssue
 from .literals import LiteralPool
 from .model import Context, Severity
-from .options import OptionPath, OptionProblem, convert, found, validate
+from .options import OptionPath, OptionProblem, convert, found, unknown_key_hint, validate
 from .yamlsource import Path_, Source, dotted, load_yaml
 
 RULE_ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*$")
@@ -35,9 +35,9 @@ COMMON_KEYS = (
     "message",
     "why",
     "suggestions",
-    "examples",
     "suppressible",
     "channels",
+    "examples",
 )
 SEVERITIES = ("error", "warning", "info", "off")
 LANGUAGES = ("en",)
@@ -229,7 +229,7 @@ class _Loader:
                     source.issue(
                         (key,),
                         f"unknown top-level key {key!r}",
-                        hint="allowed: " + ", ".join(TOP_KEYS),
+                        hint=unknown_key_hint(key, TOP_KEYS),
                         key=True,
                     )
                 )
@@ -245,7 +245,7 @@ class _Loader:
                     source.issue(
                         ("policy", key),
                         f"unknown key {key!r}",
-                        hint="allowed: " + ", ".join(POLICY_KEYS),
+                        hint=unknown_key_hint(key, POLICY_KEYS),
                         key=True,
                     )
                 )
@@ -477,7 +477,7 @@ class _Loader:
         option_data = {k: fld.value for k, fld in f.items() if k not in COMMON_KEYS}
         option_fields = {k: fld for k, fld in f.items() if k not in COMMON_KEYS}
         problems = []
-        opts = validate(rule_type.options, option_data, (), problems)
+        opts = validate(rule_type.options, option_data, (), problems, known=COMMON_KEYS)
         for p in problems:
             head = p.path[0] if p.path else None
             fld = option_fields.get(head) if isinstance(head, str) else None
@@ -552,7 +552,7 @@ class _Loader:
                     fld.source.issue(
                         fld.path + (key,),
                         f"unknown key {key!r}",
-                        hint="allowed: fail, pass",
+                        hint=unknown_key_hint(key, ("fail", "pass")),
                         key=True,
                     )
                 )
@@ -582,6 +582,17 @@ class _Loader:
                             line,
                         )
                     )
+                elif isinstance(item, dict) and set(item) - {"text", "context"}:
+                    for extra in item:
+                        if extra not in ("text", "context"):
+                            self.issues.append(
+                                fld.source.issue(
+                                    p + (extra,),
+                                    f"unknown key {extra!r}",
+                                    hint=unknown_key_hint(extra, ("text", "context")),
+                                    key=True,
+                                )
+                            )
                 else:
                     self.issues.append(
                         fld.source.issue(
