@@ -74,6 +74,37 @@ def test_all_errors_of_a_policy_are_reported_at_once_with_positions() -> None:
     ]
 
 
+def test_a_duplicate_id_does_not_hide_the_rules_other_problems() -> None:
+    """Regression: only the duplicate id was reported, not the bad regex or unknown key."""
+    text = (
+        "rules:\n"
+        "  - {id: a, type: pattern, patterns: [x]}\n"
+        "  - id: a\n"
+        "    patterns: ['(unclosed']\n"
+        "    bogus: 1\n"
+    )
+    assert errors_of(text) == [
+        "pol.yaml:3:9: rules[1].id: duplicate rule id 'a' (each rule id may appear once per "
+        "file; override it in a file that extends this one)",
+        "pol.yaml:4:16: rules[1].patterns[0]: invalid regular expression: missing ) at position "
+        "9 (see the `regex` module syntax)",
+        "pol.yaml:5:5: rules[1].bogus: unknown option 'bogus' (allowed: id, type, severity, "
+        "message, why, suggestions, suppressible, channels, examples, patterns, ignore_case, "
+        "normalize, exceptions)",
+    ]
+
+
+def test_a_bad_common_key_does_not_hide_a_bad_regex() -> None:
+    assert errors_of(
+        "rules:\n  - id: x\n    type: pattern\n    severity: loud\n    patterns: ['(a']\n"
+    ) == [
+        "pol.yaml:4:15: rules[0].severity: expected one of error, warning, info, off, found "
+        "'loud'",
+        "pol.yaml:5:16: rules[0].patterns[0]: invalid regular expression: missing ) at position "
+        "2 (see the `regex` module syntax)",
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -137,6 +137,32 @@ def test_every_invalid_pattern_is_reported() -> None:
     ]
 
 
+def test_a_wrongly_shaped_pattern_does_not_hide_the_other_bad_patterns() -> None:
+    """Regression: `- {LOWER: buy}` (not a list) hid every other problem of the list."""
+    policy = """rules:
+  - id: advice
+    type: tokens
+    patterns:
+      - {LOWER: buy}
+      - [{LOWERR: x}]
+      - [{LOWER: ok}]
+      - [buy]
+      - [{POS: VERB}]
+"""
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(policy)
+    assert [str(i) for i in info.value.issues] == [
+        "<string>:5:9: rules[0].patterns[0]: expected a list of mappings, found a mapping",
+        "<string>:6:10: rules[0].patterns[1][0]: invalid token pattern: token 0: unknown "
+        "attribute 'LOWERR' (see https://spacy.io/usage/rule-based-matching"
+        "#adding-patterns-attributes)",
+        "<string>:8:10: rules[0].patterns[3][0]: expected a mapping, found 'buy'",
+        "<string>:9:16: rules[0].patterns[4][0].POS: POS needs a trained pipeline; replylint "
+        "tokenizes with spacy.blank('en'), which does not set it (match the words instead: "
+        "LOWER, NORM, TEXT with IN or REGEX)",
+    ]
+
+
 def _texts() -> Iterator[str]:
     verbs = ["buy", "Sell", "short", "hold", "book"]
     things = ["$TSLA", "AAPL", "a seat", "NOW", "$nvda", "the dip", "GME 🚀"]

@@ -31,9 +31,15 @@ def option(
     doc: str,
     nonempty: bool = False,
     minimum: float | None = None,
+    itemwise: bool = False,
 ) -> Any:
-    """Declare one option: its default, one line of documentation, and simple constraints."""
-    meta = {"doc": doc, "nonempty": nonempty, "minimum": minimum}
+    """Declare one option: its default, one line of documentation, and simple constraints.
+
+    `itemwise` (lists only): an item of the wrong shape is reported and handed to the rule type
+    as None, so its compiler still checks the other items and every problem is reported at once.
+    The rule is never built while any problem remains.
+    """
+    meta = {"doc": doc, "nonempty": nonempty, "minimum": minimum, "itemwise": itemwise}
     if isinstance(default, (list, dict, set)):
         value = default
         return dataclasses.field(default_factory=lambda: type(value)(value), metadata=meta)
@@ -62,9 +68,14 @@ def describe(tp: Any) -> str:
     if origin in (Union, types.UnionType):
         return " or ".join(describe(a) for a in get_args(tp))
     if origin is list:
-        return f"a list of {describe(get_args(tp)[0])}"
+        item = describe(get_args(tp)[0])
+        if item.startswith(("a ", "an ")):  # "a mapping of text" -> "mappings of text"
+            first, _, rest = item.partition(" ")[2].partition(" ")
+            item = f"{first}s {rest}".rstrip()
+        return f"a list of {item}"
     if origin is dict:
-        return f"a mapping of text to {describe(get_args(tp)[1])}"
+        value_tp = get_args(tp)[1]
+        return "a mapping" if value_tp is Any else f"a mapping of text to {describe(value_tp)}"
     if tp is type(None):
         return "null"
     return {str: "text", int: "an integer", float: "a number", bool: "true/false"}.get(
@@ -183,16 +194,24 @@ def validate(
 ) -> Any:
     """Build an options dataclass from a mapping, recording every problem found.
 
+    Returns None when an option is missing or wrong; with only unknown keys or bad items of
+    `itemwise` lists it returns the options without them, and the caller must not use a rule
+    built from them.
+
     `known` are keys the caller handles itself (a rule's common keys): `data` must not hold
     them, but an unknown key's hint lists them first among the allowed ones.
     """
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     start = len(problems)
+    # Unknown keys and bad items of itemwise lists change nothing the rule type would compile,
+    # so the options are still built for it to find more problems (the rule never runs).
+    deferred = 0
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         f = fields.get(key)
         if f is None:
+            deferred += 1
             problems.append(
                 OptionProblem(
                     path + (key,),
@@ -205,6 +224,17 @@ def validate(
             )
             continue
         before = len(problems)
+        if f.metadata.get("itemwise") and isinstance(value, list) and value:
+            (item_tp,) = get_args(hints[key])
+            items: list[Any] = []
+            for i, item in enumerate(value):
+                trial: list[OptionProblem] = []
+                result = convert(item_tp, item, path + (key, i), trial)
+                problems.extend(trial)
+                deferred += len(trial)
+                items.append(None if trial else result)
+            kwargs[key] = items
+            continue
         converted = convert(
             hints[key], value, path + (key,), problems, bool(f.metadata.get("nonempty"))
         )
@@ -225,7 +255,7 @@ def validate(
                     f"{name}: {f.metadata.get('doc', '')}",
                 )
             )
-    if len(problems) > start:
+    if len(problems) > start + deferred:
         return None
     return cls(**kwargs)
 

@@ -153,6 +153,7 @@ class _Loader:
         self.issues: list[PolicyIssue] = []
         self.sources: list[str] = []
         self.rules: dict[str, _RuleLayers] = {}
+        self.duplicates: list[tuple[str, _RuleLayers]] = []  # checked, never built
         self.settings: dict[str, _Field] = {}
         self.name: str | None = None
         self.language = "en"
@@ -332,6 +333,7 @@ class _Loader:
                 )
             )
             return
+        fields = {k: _Field(v, source, path + (k,)) for k, v in item.items()}
         if rule_id in seen:
             self.issues.append(
                 source.issue(
@@ -341,21 +343,26 @@ class _Loader:
                     "override it in a file that extends this one",
                 )
             )
+            # Still checked, as the override it would be in a file that extends this one, so
+            # the duplicate id does not hide the rule's other problems; then dropped.
+            self.duplicates.append((rule_id, self._layered(rule_id, fields, source, path)))
             return
         seen.add(rule_id)
-        fields = {k: _Field(v, source, path + (k,)) for k, v in item.items()}
+        self.rules[rule_id] = self._layered(rule_id, fields, source, path)
+
+    def _layered(
+        self, rule_id: str, fields: dict[str, _Field], source: Source, path: Path_
+    ) -> _RuleLayers:
+        """Rule `rule_id` with `fields` laid over what earlier policies said about it."""
         existing = self.rules.get(rule_id)
-        if existing is not None:
-            new_type = item.get("type")
-            old_type = existing.fields.get("type")
-            if new_type is not None and old_type is not None and new_type != old_type.value:
-                # A different rule type means different options: replace, do not merge.
-                self.rules[rule_id] = _RuleLayers(fields, source, path)
-            else:
-                existing.fields.update(fields)
-                existing.source, existing.path = source, path
-        else:
-            self.rules[rule_id] = _RuleLayers(fields, source, path)
+        if existing is None:
+            return _RuleLayers(fields, source, path)
+        new_type = fields.get("type")
+        old_type = existing.fields.get("type")
+        if new_type is not None and old_type is not None and new_type.value != old_type.value:
+            # A different rule type means different options: replace, do not merge.
+            return _RuleLayers(fields, source, path)
+        return _RuleLayers({**existing.fields, **fields}, source, path)
 
     # ----------------------------------------------------------------------- compiling
 
@@ -370,10 +377,14 @@ class _Loader:
                 disabled.append(rule_id)
             elif rule is not None:
                 rules.append(rule)  # type: ignore[arg-type]
+        for rule_id, layers in self.duplicates:
+            self._compile_rule(rule_id, layers, settings, pools)
         if self.issues:
-            order = {src: i for i, src in enumerate(dict.fromkeys(i.path for i in self.issues))}
+            # An override checked with the fields it inherits may repeat their problems.
+            issues = list(dict.fromkeys(self.issues))
+            order = {src: i for i, src in enumerate(dict.fromkeys(i.path for i in issues))}
             raise PolicyError(
-                sorted(self.issues, key=lambda i: (order[i.path], i.line or 0, i.column or 0))
+                sorted(issues, key=lambda i: (order[i.path], i.line or 0, i.column or 0))
             )
         for pool in pools.values():
             pool.freeze()
@@ -435,22 +446,6 @@ class _Loader:
                 else None,
             )
             severity_raw = "error"  # keep validating the rest of the rule
-        type_name = f["type"].value if "type" in f else None
-        if type_name is None:
-            if severity_raw == "off":
-                return "off"
-            problem(
-                "type",
-                f"rule {rule_id!r} has no `type` and overrides no earlier rule",
-                "allowed types: " + ", ".join(RULE_TYPES),
-            )
-            return None
-        rule_type = RULE_TYPES.get(type_name) if isinstance(type_name, str) else None
-        if rule_type is None:
-            problem(
-                "type", f"unknown rule type {found(type_name)}", "allowed: " + ", ".join(RULE_TYPES)
-            )
-            return None
         common: dict[str, Any] = {}
         for key, tp in (
             ("message", str),
@@ -474,6 +469,22 @@ class _Loader:
             if isinstance(s, str):
                 _check_template(s, lambda m, h=None: problem("suggestions", m, h))
         examples = self._examples(f.get("examples"))
+        type_name = f["type"].value if "type" in f else None
+        if type_name is None:
+            if severity_raw == "off":
+                return "off"
+            problem(
+                "type",
+                f"rule {rule_id!r} has no `type` and overrides no earlier rule",
+                "allowed types: " + ", ".join(RULE_TYPES),
+            )
+            return None
+        rule_type = RULE_TYPES.get(type_name) if isinstance(type_name, str) else None
+        if rule_type is None:
+            problem(
+                "type", f"unknown rule type {found(type_name)}", "allowed: " + ", ".join(RULE_TYPES)
+            )
+            return None
         option_data = {k: fld.value for k, fld in f.items() if k not in COMMON_KEYS}
         option_fields = {k: fld for k, fld in f.items() if k not in COMMON_KEYS}
         problems = []
@@ -493,8 +504,9 @@ class _Loader:
                 )
         if severity_raw == "off":
             return "off"
-        if opts is None or len(self.issues) > start:
+        if opts is None:
             return None
+        # Compiled even when other keys of the rule are wrong, so a bad regex shows up now.
 
         def report(path: OptionPath, msg: str, hint: str | None) -> None:
             head = path[0] if path else None

@@ -36,7 +36,7 @@ class TokensOptions:
     patterns: list[list[dict[str, Any]]] = option(
         doc="spaCy Matcher patterns: each a list of token specs, e.g. "
             "[{LOWER: {IN: [buy, sell]}}, {TEXT: {REGEX: '^[A-Z]{1,5}$'}}].",
-        nonempty=True)
+        nonempty=True, itemwise=True)
     greedy: Literal["FIRST", "LONGEST"] | None = option(
         "LONGEST", doc="Among overlapping matches keep the first or the longest (null: all).")
 
@@ -107,6 +107,9 @@ def compile_tokens(opts: TokensOptions, ctx: CompileContext) -> TokensCheck | No
     ok = True
     valid: list[list[dict[str, Any]]] = []
     for i, pattern in enumerate(opts.patterns):
+        if pattern is None:  # wrongly shaped, already reported; the others are still checked
+            ok = False
+            continue
         if not pattern:
             ctx.error(("patterns", i), "a pattern needs at least one token spec")
             ok = False
