@@ -175,6 +175,26 @@ def test_each_error_names_file_line_column_field_and_what_is_allowed(
     assert errors_of(text) == [expected]
 
 
+def test_settings_values_are_text_numbers_or_booleans() -> None:
+    text = (
+        "settings:\n"
+        "  signature: '^MS'\n"
+        "  limit: 280\n"
+        "  ratio: 0.5\n"
+        "  formal: true\n"
+        "  brands: [acme, acme-uk]\n"
+        "  team: {lead: MS}\n"
+        "  nothing:\n"
+    )
+    assert errors_of(text) == [
+        "pol.yaml:6:11: settings.brands: expected text, a number or true/false, found a list",
+        "pol.yaml:7:9: settings.team: expected text, a number or true/false, found a mapping",
+        "pol.yaml:8:11: settings.nothing: expected text, a number or true/false, found null",
+    ]
+    fine = load_policy_text("settings: {signature: '^MS', limit: 280, ratio: 0.5, formal: true}\n")
+    assert dict(fine.settings) == {"signature": "^MS", "limit": 280, "ratio": 0.5, "formal": True}
+
+
 def test_yaml_syntax_error_points_at_the_line() -> None:
     assert errors_of("rules:\n  - id: x\n    type: [pattern\n") == [
         "pol.yaml:4:1: YAML syntax error: expected ',' or ']', but got '<stream end>'"

@@ -302,6 +302,14 @@ class _Loader:
             )
         else:
             for key, value in settings.items():
+                if not isinstance(value, (str, int, float, bool)):
+                    self.issues.append(
+                        source.issue(
+                            ("settings", key),
+                            f"expected text, a number or true/false, found {found(value)}",
+                        )
+                    )
+                    continue
                 self.settings[key] = _Field(value, source, ("settings", key))
         rules = data.get("rules", [])
         if rules is None:
