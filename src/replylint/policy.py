@@ -709,6 +709,11 @@ def load_policy_text(text: str, path: str = "<string>", base: Path | None = None
 
 def load_policy_mapping(data: Mapping[str, Any], path: str, base: Path) -> Policy:
     """Compile a policy given as an already-parsed mapping (e.g. pyproject's [tool.replylint])."""
+    return load_policy_source(Source(path, dict(data)), base)
+
+
+def load_policy_source(source: Source, base: Path) -> Policy:
+    """Compile a parsed policy whose `source` knows where its values are (or None of them)."""
     loader = _Loader()
-    loader.load_source(Source(path, dict(data)), base, (str(Path(path).resolve()),))
-    return loader.compile(Path(path).parent.name or "policy")
+    loader.load_source(source, base, (str(Path(source.path).resolve()),))
+    return loader.compile(Path(source.path).parent.name or "policy")
