@@ -338,3 +338,75 @@ def test_unknown_keys_list_every_allowed_key_and_suggest_the_near_miss(
     text: str, expected: str
 ) -> None:
     assert errors_of(text) == [expected]
+
+
+SUB_IDS_BASE = (
+    "rules:\n"
+    "  - {id: trading-advice, type: pattern, patterns: [buy]}\n"
+    "  - {id: trading-advice.price-target, type: pattern, severity: error, patterns: [target]}\n"
+    "  - {id: trading-advice.price-target.crypto, type: pattern, patterns: [moon]}\n"
+    "  - {id: trading-advice-extra, type: pattern, patterns: [sell]}\n"
+)
+
+
+@pytest.mark.parametrize(("layers", "on", "off"), [
+    (  # regression: the sub-ids kept running after their parent id was turned off
+        ["rules: [{id: trading-advice, severity: 'off'}]"],
+        [("trading-advice-extra", "error")],
+        ("trading-advice", "trading-advice.price-target", "trading-advice.price-target.crypto"),
+    ),
+    (  # a later file turns one sub-id back on: it and its own sub-ids run again
+        ["rules: [{id: trading-advice, severity: 'off'}]",
+         "rules: [{id: trading-advice.price-target, severity: warning}]"],
+        [("trading-advice.price-target", "warning"),
+         ("trading-advice.price-target.crypto", "error"), ("trading-advice-extra", "error")],
+        ("trading-advice",),
+    ),
+    (  # in one file, the more specific id decides
+        ["rules: [{id: trading-advice.price-target, severity: warning},\n"
+         "        {id: trading-advice, severity: 'off'}]"],
+        [("trading-advice.price-target", "warning"),
+         ("trading-advice.price-target.crypto", "error"), ("trading-advice-extra", "error")],
+        ("trading-advice",),
+    ),
+    (  # ...and an off sub-id stays off under a parent turned on in the same file
+        ["rules: [{id: trading-advice.price-target, severity: 'off'},\n"
+         "        {id: trading-advice, severity: warning}]"],
+        [("trading-advice", "warning"), ("trading-advice-extra", "error")],
+        ("trading-advice.price-target", "trading-advice.price-target.crypto"),
+    ),
+    (  # a later file turns the parent back on: the sub-ids follow it
+        ["rules: [{id: trading-advice, severity: 'off'}]",
+         "rules: [{id: trading-advice, severity: warning}]"],
+        [("trading-advice", "warning"), ("trading-advice.price-target", "error"),
+         ("trading-advice.price-target.crypto", "error"), ("trading-advice-extra", "error")],
+        (),
+    ),
+    (  # the sub-id was set before the parent was turned off: off wins
+        ["rules: [{id: trading-advice.price-target, severity: warning}]",
+         "rules: [{id: trading-advice, severity: 'off'}]"],
+        [("trading-advice-extra", "error")],
+        ("trading-advice", "trading-advice.price-target", "trading-advice.price-target.crypto"),
+    ),
+])
+def test_severity_off_on_an_id_turns_off_its_sub_ids_unless_set_again_later(
+    tmp_path: Path, layers: list[str], on: list[tuple[str, str]], off: tuple[str, ...]
+) -> None:
+    (tmp_path / "p0.yaml").write_text(SUB_IDS_BASE)
+    for i, text in enumerate(layers, 1):
+        (tmp_path / f"p{i}.yaml").write_text(f"policy: {{extends: p{i - 1}.yaml}}\n{text}\n")
+    policy = load_policy(tmp_path / f"p{len(layers)}.yaml")
+    assert [(r.id, r.severity.value) for r in policy.rules] == on
+    assert policy.disabled == off
+
+
+def test_turning_off_a_pack_rule_turns_off_its_sub_ids(tmp_path: Path) -> None:
+    (tmp_path / "child.yaml").write_text(
+        "policy: {extends: pack:default}\nrules:\n  - {id: trading-advice, severity: 'off'}\n"
+    )
+    policy = load_policy(tmp_path / "child.yaml")
+    assert [d for d in policy.disabled if d.startswith("trading-advice")] == [
+        "trading-advice", "trading-advice.price-target", "trading-advice.guarantee"]
+    text = "Honestly you should buy more $TSLA, my price target is $400 by June."
+    assert [v.rule for v in Linter(policy).check(text).violations
+            if v.rule.startswith("trading-advice")] == []

@@ -139,6 +139,7 @@ class _Field:
     value: Any
     source: Source
     path: Path_
+    layer: int = 0  # which loaded file set it, in load order: extended files come first
 
 
 @dataclass
@@ -157,6 +158,7 @@ class _Loader:
         self.settings: dict[str, _Field] = {}
         self.name: str | None = None
         self.language = "en"
+        self.layers = 0
 
     # A file is read at most once per stack to catch cycles; diamonds are allowed.
     def load_ref(
@@ -319,11 +321,14 @@ class _Loader:
                 source.issue(("rules",), f"expected a list of rules, found {found(rules)}")
             )
             return
+        self.layers += 1  # after the extended files: this file overrides them
         seen: set[str] = set()
         for i, item in enumerate(rules):
-            self._merge_rule(source, ("rules", i), item, seen)
+            self._merge_rule(source, ("rules", i), item, seen, self.layers)
 
-    def _merge_rule(self, source: Source, path: Path_, item: Any, seen: set[str]) -> None:
+    def _merge_rule(
+        self, source: Source, path: Path_, item: Any, seen: set[str], layer: int
+    ) -> None:
         if not isinstance(item, dict):
             self.issues.append(
                 source.issue(path, f"a rule is a mapping with at least `id`, found {found(item)}")
@@ -341,7 +346,7 @@ class _Loader:
                 )
             )
             return
-        fields = {k: _Field(v, source, path + (k,)) for k, v in item.items()}
+        fields = {k: _Field(v, source, path + (k,), layer) for k, v in item.items()}
         if rule_id in seen:
             self.issues.append(
                 source.issue(
@@ -379,8 +384,11 @@ class _Loader:
         rules: list[Rule] = []
         disabled: list[str] = []
         pools: dict[str, LiteralPool] = {}
+        switched_off = self._switched_off()
         for rule_id, layers in self.rules.items():
-            rule = self._compile_rule(rule_id, layers, settings, pools)
+            rule = self._compile_rule(
+                rule_id, layers, settings, pools, switched_off=rule_id in switched_off
+            )
             if rule == "off":
                 disabled.append(rule_id)
             elif rule is not None:
@@ -423,12 +431,33 @@ class _Loader:
             disabled=tuple(disabled),
         )
 
+    def _switched_off(self) -> set[str]:
+        """Sub-ids turned off by `severity: off` on an id above them (`a` off turns `a.b` off).
+
+        Among a rule and the ids above it, the severity set by the latest file decides; in one
+        file the most specific id decides, so `a` off with `a.b: warning` keeps `a.b` on.
+        """
+        out: set[str] = set()
+        for rule_id in self.rules:
+            parts = rule_id.split(".")
+            decided: tuple[int, int, Any] | None = None  # (layer, depth, severity)
+            for depth in range(len(parts), 0, -1):
+                layers = self.rules.get(".".join(parts[:depth]))
+                severity = layers.fields.get("severity") if layers else None
+                if severity is not None and (decided is None or severity.layer > decided[0]):
+                    decided = (severity.layer, depth, severity.value)
+            if decided is not None and decided[1] < len(parts) and decided[2] == "off":
+                out.add(rule_id)
+        return out
+
     def _compile_rule(
         self,
         rule_id: str,
         layers: _RuleLayers,
         settings: Mapping[str, Any],
         pools: dict[str, LiteralPool],
+        *,
+        switched_off: bool = False,
     ) -> Rule | str | None:
         f = layers.fields
         start = len(self.issues)
@@ -454,6 +483,8 @@ class _Loader:
                 else None,
             )
             severity_raw = "error"  # keep validating the rest of the rule
+        if switched_off:
+            severity_raw = "off"
         common: dict[str, Any] = {}
         for key, tp in (
             ("message", str),
