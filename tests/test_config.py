@@ -87,29 +87,118 @@ def test_pyproject_without_a_replylint_table_is_passed_over(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("toml, message", [
-    ("[tool.replylint\n", "invalid TOML: Expected ']' at the end of a table declaration "
-                          "(at line 1, column 16)"),
+    ("[tool.replylint\n", "1:16: invalid TOML: Expected ']' at the end of a table declaration"),
     ('[tool.replylint]\npolicy = "p.yaml"\nrules = []\n',
-     "tool.replylint: `policy = 'p.yaml'` names a policy file, so rules cannot be set here too "
-     "(put them in the policy file, or drop `policy =` and write the policy as "
+     "3:1: tool.replylint: `policy = 'p.yaml'` names a policy file, so rules cannot be set here "
+     "too (put them in the policy file, or drop `policy =` and write the policy as "
      "[tool.replylint.policy] and friends)"),
+    # regression: said only "expected a mapping", though a path is allowed too
+    ("[tool.replylint]\npolicy = 5\n",
+     "2:10: tool.replylint.policy: expected the path of a policy file or a table, found 5 (e.g. "
+     'policy = "replylint.yaml", or [tool.replylint.policy] with name, extends, language)'),
+    ("[tool]\nreplylint = [1]\n",
+     "2:13: tool.replylint: expected a table (e.g. [tool.replylint])"),
 ])
 def test_bad_pyproject_is_a_policy_error(tmp_path: Path, toml: str, message: str) -> None:
     (tmp_path / "pyproject.toml").write_text(toml)
     with pytest.raises(PolicyError) as info:
         discover_policy(tmp_path)
-    assert [str(i) for i in info.value.issues] == [f"{tmp_path / 'pyproject.toml'}: {message}"]
+    assert [str(i) for i in info.value.issues] == [f"{tmp_path / 'pyproject.toml'}:{message}"]
 
 
-def test_pyproject_table_errors_name_the_field(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text(
-        '[[tool.replylint.rules]]\nid = "x"\ntype = "pattern"\npatterns = []\n')
+def table_errors(tmp_path: Path, toml: str) -> list[str]:
+    (tmp_path / "pyproject.toml").write_text(toml)
     ref = discover_policy(tmp_path)
     assert ref is not None
     with pytest.raises(PolicyError) as info:
         ref.load()
-    assert [str(i) for i in info.value.issues] == [
-        f"{tmp_path / 'pyproject.toml'}: tool.replylint.rules[0].patterns: must not be empty"]
+    return [str(i).replace(str(tmp_path / "pyproject.toml"), "pyproject.toml")
+            for i in info.value.issues]
+
+
+def test_pyproject_table_errors_name_the_field(tmp_path: Path) -> None:
+    assert table_errors(
+        tmp_path, '[[tool.replylint.rules]]\nid = "x"\ntype = "pattern"\npatterns = []\n'
+    ) == ["pyproject.toml:4:12: tool.replylint.rules[0].patterns: must not be empty"]
+
+
+def test_pyproject_table_errors_point_at_line_and_column(tmp_path: Path) -> None:
+    """Regression: errors in [tool.replylint] named the file only, with no line:column."""
+    toml = (
+        '[project]\n'                                               # 1
+        'name = "x"\n'                                              # 2
+        'keywords = ["a",\n'                                        # 3
+        '  "[tool.replylint]"]  # not a header\n'                   # 4
+        '\n'                                                        # 5
+        '[tool.replylint]\n'                                        # 6
+        'setting = {tone = "warm"}\n'                               # 7
+        '\n'                                                        # 8
+        '[tool.replylint.policy]\n'                                 # 9
+        'name = """multi\n'                                         # 10
+        'line"""\n'                                                 # 11
+        'colour = "red"\n'                                          # 12
+        '\n'                                                        # 13
+        '[[tool.replylint.rules]]\n'                                # 14
+        'id = "ok"\n'                                               # 15
+        'type = "pattern"\n'                                        # 16
+        'patterns = ["ok"]\n'                                       # 17
+        '\n'                                                        # 18
+        '[[tool.replylint.rules]]\n'                                # 19
+        'id = "refund"\n'                                           # 20
+        'type = "pattern"\n'                                        # 21
+        'severty = "warning"\n'                                     # 22
+        'patterns = [\'refund\', "(unclosed"]\n'                    # 23
+        'examples.fail = [1]\n'                                     # 24
+        '\n'                                                        # 25
+        '[[tool.replylint.rules]]\n'                                # 26
+        'id = "inline"\n'                                           # 27
+        'type = "pattern"\n'                                        # 28
+    )
+    assert table_errors(tmp_path, toml) == [
+        "pyproject.toml:7:1: tool.replylint.setting: unknown top-level key 'setting' (did you "
+        "mean 'settings'? allowed: policy, settings, rules)",
+        "pyproject.toml:12:1: tool.replylint.policy.colour: unknown key 'colour' (allowed: name, "
+        "extends, language, description)",
+        "pyproject.toml:22:1: tool.replylint.rules[1].severty: unknown option 'severty' (did you "
+        "mean 'severity'? allowed: id, type, severity, message, why, suggestions, suppressible, "
+        "channels, examples, patterns, ignore_case, normalize, exceptions, redact)",
+        "pyproject.toml:23:23: tool.replylint.rules[1].patterns[1]: invalid regular expression: "
+        "missing ) at position 9 (see the `regex` module syntax)",
+        "pyproject.toml:24:18: tool.replylint.rules[1].examples.fail[0]: an example is text or a "
+        "mapping with `text` and `context`, found 1",
+        "pyproject.toml:26:1: tool.replylint.rules[2]: missing required option 'patterns' "
+        "(patterns: Regular expressions; a match anywhere is a violation.)",
+    ]
+
+
+def test_pyproject_inline_tables_are_located_too(tmp_path: Path) -> None:
+    toml = (
+        '[tool.replylint]\n'
+        'policy.name = 3\n'
+        'rules = [\n'
+        '  {id = "a", type = "pattern", patterns = ["a"]},\n'
+        '  {id = "b", type = "pattern", patterns = ["(b"], inflect = true},\n'
+        ']\n'
+    )
+    assert table_errors(tmp_path, toml) == [
+        "pyproject.toml:2:15: tool.replylint.policy.name: expected text, found 3",
+        "pyproject.toml:5:44: tool.replylint.rules[1].patterns[0]: invalid regular expression: "
+        "missing ) at position 2 (see the `regex` module syntax)",
+        "pyproject.toml:5:51: tool.replylint.rules[1].inflect: unknown option 'inflect' (allowed: "
+        "id, type, severity, message, why, suggestions, suppressible, channels, examples, "
+        "patterns, ignore_case, normalize, exceptions, redact)",
+    ]
+
+
+def test_pyproject_errors_keep_the_file_alone_when_the_key_cannot_be_found(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def lost(self: object) -> None:
+        raise ValueError("not followed")
+
+    monkeypatch.setattr(config._TomlScanner, "document", lost)
+    assert table_errors(
+        tmp_path, '[[tool.replylint.rules]]\nid = "x"\ntype = "pattern"\npatterns = []\n'
+    ) == ["pyproject.toml: tool.replylint.rules[0].patterns: must not be empty"]
 
 
 def test_resolver_compiles_once_per_config_file(tmp_path: Path,

@@ -62,7 +62,8 @@ def test_all_errors_of_a_policy_are_reported_at_once_with_positions() -> None:
         "pol.yaml:6:11: rules[1].type: unknown rule type 'patern' (allowed: phrase, pattern, "
         "tokens, require, profanity, personal-data, length)",
         "pol.yaml:9:29: rules[2].patterns[1]: expected text, found 3",
-        "pol.yaml:10:5: rules[2].colour: unknown option 'colour' (allowed: patterns, ignore_case, "
+        "pol.yaml:10:5: rules[2].colour: unknown option 'colour' (allowed: id, type, severity, "
+        "message, why, suggestions, suppressible, channels, examples, patterns, ignore_case, "
         "normalize, exceptions, redact)",
         "pol.yaml:11:15: rules[2].severity: expected one of error, warning, info, off, found "
         "'fatal'",
@@ -70,6 +71,37 @@ def test_all_errors_of_a_policy_are_reported_at_once_with_positions() -> None:
         "per file; override it in a file that extends this one)",
         "pol.yaml:15:5: rules[4].type: rule 'no-type' has no `type` and overrides no earlier rule "
         "(allowed types: phrase, pattern, tokens, require, profanity, personal-data, length)",
+    ]
+
+
+def test_a_duplicate_id_does_not_hide_the_rules_other_problems() -> None:
+    """Regression: only the duplicate id was reported, not the bad regex or unknown key."""
+    text = (
+        "rules:\n"
+        "  - {id: a, type: pattern, patterns: [x]}\n"
+        "  - id: a\n"
+        "    patterns: ['(unclosed']\n"
+        "    bogus: 1\n"
+    )
+    assert errors_of(text) == [
+        "pol.yaml:3:9: rules[1].id: duplicate rule id 'a' (each rule id may appear once per "
+        "file; override it in a file that extends this one)",
+        "pol.yaml:4:16: rules[1].patterns[0]: invalid regular expression: missing ) at position "
+        "9 (see the `regex` module syntax)",
+        "pol.yaml:5:5: rules[1].bogus: unknown option 'bogus' (allowed: id, type, severity, "
+        "message, why, suggestions, suppressible, channels, examples, patterns, ignore_case, "
+        "normalize, exceptions, redact)",
+    ]
+
+
+def test_a_bad_common_key_does_not_hide_a_bad_regex() -> None:
+    assert errors_of(
+        "rules:\n  - id: x\n    type: pattern\n    severity: loud\n    patterns: ['(a']\n"
+    ) == [
+        "pol.yaml:4:15: rules[0].severity: expected one of error, warning, info, off, found "
+        "'loud'",
+        "pol.yaml:5:16: rules[0].patterns[0]: invalid regular expression: missing ) at position "
+        "2 (see the `regex` module syntax)",
     ]
 
 
@@ -97,6 +129,20 @@ def test_all_errors_of_a_policy_are_reported_at_once_with_positions() -> None:
         (
             "rules:\n  - id: x\n    type: pattern\n    patterns: [a]\n    ignore_case: maybe\n",
             "pol.yaml:5:18: rules[0].ignore_case: expected true/false, found 'maybe'",
+        ),
+        (  # regression: the loader read "yes" as true while the JSON Schema rejected it
+            "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    inflect: 'yes'\n",
+            "pol.yaml:5:14: rules[0].inflect: expected true/false, found 'yes' (use true or false)",
+        ),
+        (
+            "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    suppressible: on\n",
+            "pol.yaml:5:19: rules[0].suppressible: expected true/false, found 'on' (use true or "
+            "false)",
+        ),
+        (
+            "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    severity: false\n",
+            "pol.yaml:5:15: rules[0].severity: expected one of error, warning, info, off, found "
+            "false (use off to turn a rule off)",
         ),
         (
             "rules:\n  - id: x\n    type: pattern\n    patterns: [a]\n    message: 'bad {0}'\n",
@@ -127,6 +173,26 @@ def test_each_error_names_file_line_column_field_and_what_is_allowed(
     text: str, expected: str
 ) -> None:
     assert errors_of(text) == [expected]
+
+
+def test_settings_values_are_text_numbers_or_booleans() -> None:
+    text = (
+        "settings:\n"
+        "  signature: '^MS'\n"
+        "  limit: 280\n"
+        "  ratio: 0.5\n"
+        "  formal: true\n"
+        "  brands: [acme, acme-uk]\n"
+        "  team: {lead: MS}\n"
+        "  nothing:\n"
+    )
+    assert errors_of(text) == [
+        "pol.yaml:6:11: settings.brands: expected text, a number or true/false, found a list",
+        "pol.yaml:7:9: settings.team: expected text, a number or true/false, found a mapping",
+        "pol.yaml:8:11: settings.nothing: expected text, a number or true/false, found null",
+    ]
+    fine = load_policy_text("settings: {signature: '^MS', limit: 280, ratio: 0.5, formal: true}\n")
+    assert dict(fine.settings) == {"signature": "^MS", "limit": 280, "ratio": 0.5, "formal": True}
 
 
 def test_yaml_syntax_error_points_at_the_line() -> None:
@@ -225,3 +291,122 @@ def test_non_utf8_and_binary_policy_files(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as info:
         load_policy(binary)
     assert str(info.value).endswith("bin.yaml: binary file, not a YAML policy")
+
+
+ALL_PHRASE_KEYS = ("id, type, severity, message, why, suggestions, suppressible, channels, "
+                   "examples, phrases, inflect, exceptions")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (  # regression: the allowed list named only the type's options, not the common keys
+        "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    severty: warning\n",
+        "pol.yaml:5:5: rules[0].severty: unknown option 'severty' (did you mean 'severity'? "
+        f"allowed: {ALL_PHRASE_KEYS})",
+    ),
+    (
+        "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    exception: [b]\n",
+        "pol.yaml:5:5: rules[0].exception: unknown option 'exception' (did you mean "
+        f"'exceptions'? allowed: {ALL_PHRASE_KEYS})",
+    ),
+    (
+        "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    colour: red\n",
+        f"pol.yaml:5:5: rules[0].colour: unknown option 'colour' (allowed: {ALL_PHRASE_KEYS})",
+    ),
+    (
+        "rule:\n  - id: x\n",
+        "pol.yaml:1:1: rule: unknown top-level key 'rule' (did you mean 'rules'? allowed: "
+        "policy, settings, rules)",
+    ),
+    (
+        "policy:\n  Extend: [pack:default]\n",
+        "pol.yaml:2:3: policy.Extend: unknown key 'Extend' (did you mean 'extends'? allowed: "
+        "name, extends, language, description)",
+    ),
+    (
+        "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n    examples: {fails: [a]}\n",
+        "pol.yaml:5:16: rules[0].examples.fails: unknown key 'fails' (did you mean 'fail'? "
+        "allowed: fail, pass)",
+    ),
+    (
+        "rules:\n  - id: x\n    type: phrase\n    phrases: [a]\n"
+        "    examples: {fail: [{txt: a}]}\n",
+        "pol.yaml:5:24: rules[0].examples.fail[0].txt: unknown key 'txt' (did you mean 'text'? "
+        "allowed: text, context)",
+    ),
+])
+def test_unknown_keys_list_every_allowed_key_and_suggest_the_near_miss(
+    text: str, expected: str
+) -> None:
+    assert errors_of(text) == [expected]
+
+
+SUB_IDS_BASE = (
+    "rules:\n"
+    "  - {id: trading-advice, type: pattern, patterns: [buy]}\n"
+    "  - {id: trading-advice.price-target, type: pattern, severity: error, patterns: [target]}\n"
+    "  - {id: trading-advice.price-target.crypto, type: pattern, patterns: [moon]}\n"
+    "  - {id: trading-advice-extra, type: pattern, patterns: [sell]}\n"
+)
+
+
+@pytest.mark.parametrize(("layers", "on", "off"), [
+    (  # regression: the sub-ids kept running after their parent id was turned off
+        ["rules: [{id: trading-advice, severity: 'off'}]"],
+        [("trading-advice-extra", "error")],
+        ("trading-advice", "trading-advice.price-target", "trading-advice.price-target.crypto"),
+    ),
+    (  # a later file turns one sub-id back on: it and its own sub-ids run again
+        ["rules: [{id: trading-advice, severity: 'off'}]",
+         "rules: [{id: trading-advice.price-target, severity: warning}]"],
+        [("trading-advice.price-target", "warning"),
+         ("trading-advice.price-target.crypto", "error"), ("trading-advice-extra", "error")],
+        ("trading-advice",),
+    ),
+    (  # in one file, the more specific id decides
+        ["rules: [{id: trading-advice.price-target, severity: warning},\n"
+         "        {id: trading-advice, severity: 'off'}]"],
+        [("trading-advice.price-target", "warning"),
+         ("trading-advice.price-target.crypto", "error"), ("trading-advice-extra", "error")],
+        ("trading-advice",),
+    ),
+    (  # ...and an off sub-id stays off under a parent turned on in the same file
+        ["rules: [{id: trading-advice.price-target, severity: 'off'},\n"
+         "        {id: trading-advice, severity: warning}]"],
+        [("trading-advice", "warning"), ("trading-advice-extra", "error")],
+        ("trading-advice.price-target", "trading-advice.price-target.crypto"),
+    ),
+    (  # a later file turns the parent back on: the sub-ids follow it
+        ["rules: [{id: trading-advice, severity: 'off'}]",
+         "rules: [{id: trading-advice, severity: warning}]"],
+        [("trading-advice", "warning"), ("trading-advice.price-target", "error"),
+         ("trading-advice.price-target.crypto", "error"), ("trading-advice-extra", "error")],
+        (),
+    ),
+    (  # the sub-id was set before the parent was turned off: off wins
+        ["rules: [{id: trading-advice.price-target, severity: warning}]",
+         "rules: [{id: trading-advice, severity: 'off'}]"],
+        [("trading-advice-extra", "error")],
+        ("trading-advice", "trading-advice.price-target", "trading-advice.price-target.crypto"),
+    ),
+])
+def test_severity_off_on_an_id_turns_off_its_sub_ids_unless_set_again_later(
+    tmp_path: Path, layers: list[str], on: list[tuple[str, str]], off: tuple[str, ...]
+) -> None:
+    (tmp_path / "p0.yaml").write_text(SUB_IDS_BASE)
+    for i, text in enumerate(layers, 1):
+        (tmp_path / f"p{i}.yaml").write_text(f"policy: {{extends: p{i - 1}.yaml}}\n{text}\n")
+    policy = load_policy(tmp_path / f"p{len(layers)}.yaml")
+    assert [(r.id, r.severity.value) for r in policy.rules] == on
+    assert policy.disabled == off
+
+
+def test_turning_off_a_pack_rule_turns_off_its_sub_ids(tmp_path: Path) -> None:
+    (tmp_path / "child.yaml").write_text(
+        "policy: {extends: pack:default}\nrules:\n  - {id: trading-advice, severity: 'off'}\n"
+    )
+    policy = load_policy(tmp_path / "child.yaml")
+    assert [d for d in policy.disabled if d.startswith("trading-advice")] == [
+        "trading-advice", "trading-advice.price-target", "trading-advice.guarantee"]
+    text = "Honestly you should buy more $TSLA, my price target is $400 by June."
+    assert [v.rule for v in Linter(policy).check(text).violations
+            if v.rule.startswith("trading-advice")] == []

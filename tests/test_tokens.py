@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from itertools import product
@@ -137,6 +138,32 @@ def test_every_invalid_pattern_is_reported() -> None:
     ]
 
 
+def test_a_wrongly_shaped_pattern_does_not_hide_the_other_bad_patterns() -> None:
+    """Regression: `- {LOWER: buy}` (not a list) hid every other problem of the list."""
+    policy = """rules:
+  - id: advice
+    type: tokens
+    patterns:
+      - {LOWER: buy}
+      - [{LOWERR: x}]
+      - [{LOWER: ok}]
+      - [buy]
+      - [{POS: VERB}]
+"""
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(policy)
+    assert [str(i) for i in info.value.issues] == [
+        "<string>:5:9: rules[0].patterns[0]: expected a list of mappings, found a mapping",
+        "<string>:6:10: rules[0].patterns[1][0]: invalid token pattern: token 0: unknown "
+        "attribute 'LOWERR' (see https://spacy.io/usage/rule-based-matching"
+        "#adding-patterns-attributes)",
+        "<string>:8:10: rules[0].patterns[3][0]: expected a mapping, found 'buy'",
+        "<string>:9:16: rules[0].patterns[4][0].POS: POS needs a trained pipeline; replylint "
+        "tokenizes with spacy.blank('en'), which does not set it (match the words instead: "
+        "LOWER, NORM, TEXT with IN or REGEX)",
+    ]
+
+
 def _texts() -> Iterator[str]:
     verbs = ["buy", "Sell", "short", "hold", "book"]
     things = ["$TSLA", "AAPL", "a seat", "NOW", "$nvda", "the dip", "GME 🚀"]
@@ -158,3 +185,100 @@ def test_one_linter_is_safe_to_share_between_threads(advice: Linter) -> None:
         sys.setswitchinterval(interval)
     assert threaded == sequential
     assert sum(1 for v in sequential if v) == 3 * 5 * 4 * 3 * 4
+
+
+TICKER = r"""
+rules:
+  - id: ticker-advice
+    type: tokens
+    patterns:
+      - [{LOWER: {IN: [buy, sell]}}, {LOWER: more, OP: "?"}, {ORTH: "$"}, {IS_UPPER: true}]
+"""
+
+
+@pytest.fixture(scope="module")
+def ticker() -> Linter:
+    return Linter(load_policy_text(TICKER))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("buy $GME", [("buy $GME", 0, 8)]),
+    # regression: white space other than one space, and invisible characters, hid the match
+    ("buy  $GME", [("buy  $GME", 0, 9)]),
+    ("buy\n$GME", [("buy\n$GME", 0, 8)]),
+    ("buy\t$GME", [("buy\t$GME", 0, 8)]),
+    ("buy\xa0$GME", [("buy\xa0$GME", 0, 8)]),
+    ("bu\u200by $GME", [("bu\u200by $GME", 0, 9)]),
+    ("buy\u202e $GME\u202c", [("buy\u202e $GME", 0, 9)]),
+    ("buy\u00ad more\u2003\u2003$GME", [("buy\u00ad more\u2003\u2003$GME", 0, 15)]),
+    ("Hi Dana!\r\n\r\nSell\r\nmore $GME ^MS", [("Sell\r\nmore $GME", 12, 27)]),
+    ("\U0001f468\u200d\U0001f469\u200d\U0001f467 buy \U0001f680 $GME, buy  $AMC",
+     [("buy  $AMC", 18, 27)]),
+    ("Cafe\u0301 owners: sell \u200b $GME", [("sell \u200b $GME", 14, 25)]),
+    ("  \u200b buy $GME \u200b ", [("buy $GME", 4, 12)]),
+    ("buy $gme", []),
+    ("buy. $GME", []),
+], ids=["one-space", "two-spaces", "newline", "tab", "nbsp", "zero-width-inside", "bidi",
+        "soft-hyphen-em-spaces", "crlf", "emoji-zwj", "combining-mark", "invisible-edges",
+        "lower-case-ticker", "punctuation-between"])
+def test_tokens_see_through_white_space_and_invisible_characters(
+        ticker: Linter, text: str, expected: list[tuple[str, int, int]]) -> None:
+    assert spans(ticker, text) == expected
+
+
+def test_violation_positions_count_the_original_text(ticker: Linter) -> None:
+    text = "Thanks!\r\nYou  should   buy\u200b\u00a0$GME"
+    (v,) = ticker.check(text).violations
+    assert (text[v.start:v.end], v.start, v.end, v.line, v.column, v.end_line, v.end_column) == (
+        "buy\u200b\u00a0$GME", 23, 32, 2, 15, 2, 24)
+
+
+def test_the_token_view_has_no_white_space_tokens() -> None:
+    from replylint.nlp import token_view
+
+    text = " Sell\u2003\u200b more\r\n\t$GME! "
+    view = token_view(text)
+    assert [t.text for t in view.doc] == ["Sell", "more", "$", "GME", "!"]
+    assert [text[s:e] for s, e in zip(view.starts, view.ends)] == [
+        "Sell", "more", "$", "GME", "!"]
+
+
+def test_norm_sees_look_alike_letters_and_lower_does_not() -> None:
+    policy = load_policy_text("""
+rules:
+  - id: by-norm
+    type: tokens
+    patterns: [[{NORM: sell}, {NORM: now}]]
+  - id: by-lower
+    type: tokens
+    patterns: [[{LOWER: sell}, {LOWER: now}]]
+""")
+    linter = Linter(policy)
+    cyrillic = "\u0405\u0415LL N\u041eW"  # Cyrillic S, E and O
+    assert [(v.rule, cyrillic[v.start:v.end]) for v in linter.check(cyrillic).violations] == [
+        ("by-norm", cyrillic)]
+    assert [v.rule for v in linter.check("Sell  now").violations] == ["by-lower", "by-norm"]
+
+
+@pytest.mark.parametrize("policy, imported", [
+    ("rules: [{id: refund, type: pattern, patterns: [refund]}]", "False"),
+    ("rules: [{id: refund, type: tokens, patterns: [[{LOWER: refund}]]}]", "True"),
+])
+def test_spacy_is_imported_only_for_a_policy_with_tokens_rules(policy: str,
+                                                               imported: str) -> None:
+    code = ("import sys; from replylint import Linter; "
+            "from replylint.policy import load_policy_text; "
+            f"Linter(load_policy_text({policy!r})).check('buy  $GME refund'); "
+            "print('spacy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == imported
+
+
+@pytest.mark.parametrize("lead", ["", "Hi!\r\n", "\U0001f44d\U0001f3fd ", "Cafe\u0301 ",
+                                  "\u200f\u00a0"])
+@pytest.mark.parametrize("sep", [" ", "   ", "\n", "\r\n", "\t", "\u00a0", "\u2003", "\u3000",
+                                 " \u200b ", "\u200d ", " \u2066", "\u2028"])
+def test_any_white_space_run_between_the_words(ticker: Linter, lead: str, sep: str) -> None:
+    text = f"{lead}sell{sep}more{sep}${sep}GME"
+    assert spans(ticker, text) == [(text[len(lead):], len(lead), len(text))]

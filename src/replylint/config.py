@@ -7,6 +7,7 @@ policies are cached per config file, so a directory of ten thousand drafts compi
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,9 @@ from typing import Any
 from .errors import PolicyError, PolicyIssue, UsageError
 from .linter import Linter, decide
 from .model import Report
-from .policy import Policy, id_matches, load_policy, load_policy_mapping
+from .options import found
+from .policy import Policy, id_matches, load_policy, load_policy_source
+from .yamlsource import Path_, Source
 
 CONFIG_NAMES = (".replylint.yaml", "replylint.yaml")
 DEFAULT_POLICY = "pack:default"
@@ -33,6 +36,7 @@ class PolicyRef:
 
     spec: str
     table: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    source: Source | None = field(default=None, compare=False, hash=False, repr=False)
 
     @cached_property
     def key(self) -> str:
@@ -45,7 +49,8 @@ class PolicyRef:
     def load(self) -> Policy:
         if self.table is not None:
             try:
-                return load_policy_mapping(self.table, self.spec, Path(self.spec).parent)
+                source = self.source or Source(self.spec, dict(self.table))
+                return load_policy_source(source, Path(self.spec).parent)
             except PolicyError as exc:
                 # Name fields as they are written in pyproject.toml.
                 raise PolicyError([replace(i, field=f"tool.replylint.{i.field}")
@@ -79,34 +84,242 @@ def discover_policy(start: Path) -> PolicyRef | None:
     return None
 
 
+_TOML_ERROR_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
 def _pyproject_ref(path: Path) -> PolicyRef | None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
+        data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError([PolicyIssue(str(path), None, None, "", f"cannot read: {exc}")]) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError([PolicyIssue(str(path), None, None, "", f"invalid TOML: {exc}")]) from exc
+        message = str(exc)
+        at = _TOML_ERROR_AT.search(message)
+        line, col = (int(at[1]), int(at[2])) if at else (None, None)
+        raise PolicyError([PolicyIssue(str(path), line, col, "",
+                                       f"invalid TOML: {message[:at.start()] if at else message}")
+                           ]) from exc
     tool = data.get("tool")
     table = tool.get("replylint") if isinstance(tool, dict) else None
     if table is None:
         return None
+    source = toml_source(text, str(path), ("tool", "replylint"), table)
     field_name = "tool.replylint"
     if not isinstance(table, dict):
-        raise PolicyError([PolicyIssue(str(path), None, None, field_name,
-                                       "expected a table", "e.g. [tool.replylint]")])
+        raise PolicyError([source.issue((), "expected a table", hint="e.g. [tool.replylint]",
+                                        field_name=field_name)])
     target = table.get("policy")
     if isinstance(target, str):
-        others = sorted(k for k in table if k != "policy")
+        others = [k for k in table if k != "policy"]
         if others:
-            raise PolicyError([PolicyIssue(
-                str(path), None, None, field_name,
-                f"`policy = {target!r}` names a policy file, so {', '.join(others)} cannot "
-                f"be set here too", "put them in the policy file, or drop `policy =` and write "
-                                    "the policy as [tool.replylint.policy] and friends")])
+            raise PolicyError([source.issue(
+                (others[0],),
+                f"`policy = {target!r}` names a policy file, so {', '.join(sorted(others))} "
+                f"cannot be set here too",
+                hint="put them in the policy file, or drop `policy =` and write the policy as "
+                     "[tool.replylint.policy] and friends",
+                key=True, field_name=field_name)])
         if target.startswith("pack:"):
             return PolicyRef(target)
         return PolicyRef(str(path.parent / target))
-    return PolicyRef(str(path), table=table)
+    if "policy" in table and not isinstance(target, dict):
+        raise PolicyError([source.issue(
+            ("policy",),
+            f"expected the path of a policy file or a table, found {found(target)}",
+            hint='e.g. policy = "replylint.yaml", or [tool.replylint.policy] with name, '
+                 "extends, language", field_name="tool.replylint.policy")])
+    return PolicyRef(str(path), table=table, source=source)
+
+
+# --------------------------------------------------------------------------- TOML positions
+#
+# tomllib returns no positions, so a small scanner finds where each key and value of a
+# pyproject.toml starts. It reads only what tomllib has already accepted and gives up quietly
+# on anything it does not follow: an error then names the nearest parent it did find, or the
+# file alone.
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_SCALAR_END = re.compile(r"[,\]}#\n]")
+
+
+def toml_source(text: str, path: str, root: tuple[str, ...], data: Any) -> Source:
+    """A `Source` for the table at `root` of a TOML document, with positions where found."""
+    scanner = _TomlScanner(text)
+    try:
+        scanner.document()
+    except (IndexError, ValueError):
+        pass  # keep the positions found so far
+    source = Source(path, data)
+    n = len(root)
+    for table, into in ((scanner.values, source.values), (scanner.keys, source.keys)):
+        for key_path, pos in table.items():
+            if key_path[:n] == root:
+                into[key_path[n:]] = pos
+    return source
+
+
+class _TomlScanner:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.i = 0
+        self.line = 1
+        self.line_start = 0
+        self.values: dict[Path_, tuple[int, int]] = {}
+        self.keys: dict[Path_, tuple[int, int]] = {}
+        self.arrays_of_tables: dict[Path_, int] = {}
+
+    def pos(self) -> tuple[int, int]:
+        return self.line, self.i - self.line_start + 1
+
+    def peek(self, k: int = 0) -> str:
+        j = self.i + k
+        return self.text[j] if j < len(self.text) else ""
+
+    def advance(self, k: int = 1) -> None:
+        for _ in range(k):
+            if self.text[self.i] == "\n":
+                self.line += 1
+                self.line_start = self.i + 1
+            self.i += 1
+
+    def skip(self, newlines: bool = False) -> None:
+        """Skip blanks and comments (and line breaks, when `newlines`)."""
+        while self.i < len(self.text):
+            ch = self.text[self.i]
+            if ch in " \t\r" or (newlines and ch == "\n"):
+                self.advance()
+            elif ch == "#":
+                while self.i < len(self.text) and self.text[self.i] != "\n":
+                    self.advance()
+            else:
+                return
+
+    def document(self) -> None:
+        table: Path_ = ()
+        while True:
+            self.skip(newlines=True)
+            if self.i >= len(self.text):
+                return
+            start = self.pos()
+            if self.peek() == "[":
+                double = self.peek(1) == "["
+                self.advance(2 if double else 1)
+                names = self.key_names()
+                self.expect("]]" if double else "]")
+                table = self.resolve(names, double)
+                self.values.setdefault(table, start)
+                self.keys.setdefault(table, start)
+            else:
+                self.keyval(table)
+
+    def resolve(self, names: list[tuple[str, tuple[int, int]]], new_element: bool) -> Path_:
+        """A header's key path, with the current index of each array of tables it goes through."""
+        out: list[str | int] = []
+        plain: tuple[str, ...] = ()
+        for k, (name, _) in enumerate(names):
+            out.append(name)
+            plain += (name,)
+            last = k == len(names) - 1
+            if last and new_element:
+                self.arrays_of_tables[plain] = self.arrays_of_tables.get(plain, -1) + 1
+            if plain in self.arrays_of_tables:
+                out.append(self.arrays_of_tables[plain])
+        return tuple(out)
+
+    def key_names(self) -> list[tuple[str, tuple[int, int]]]:
+        names = []
+        while True:
+            self.skip()
+            at = self.pos()
+            if self.peek() in "\"'":
+                name = self.string()
+            else:
+                m = _BARE_KEY.match(self.text, self.i)
+                if not m:
+                    raise ValueError("not a key")
+                name = m.group()
+                self.advance(len(name))
+            names.append((name, at))
+            self.skip()
+            if self.peek() != ".":
+                return names
+            self.advance()
+
+    def keyval(self, table: Path_) -> None:
+        names = self.key_names()
+        path = table
+        for k, (name, at) in enumerate(names):
+            path += (name,)
+            self.keys.setdefault(path, at)
+            if k < len(names) - 1:  # `policy.name = ...` also places the `policy` table
+                self.values.setdefault(path, at)
+        self.expect("=")
+        self.skip()
+        self.value(path)
+
+    def value(self, path: Path_) -> None:
+        self.values.setdefault(path, self.pos())
+        ch = self.peek()
+        if ch in "\"'":
+            self.string()
+        elif ch == "[":
+            self.advance()
+            index = 0
+            while True:
+                self.skip(newlines=True)
+                if self.peek() == "]":
+                    self.advance()
+                    return
+                self.value(path + (index,))
+                index += 1
+                self.skip(newlines=True)
+                if self.peek() == ",":
+                    self.advance()
+        elif ch == "{":
+            self.advance()
+            while True:
+                self.skip()
+                if self.peek() == "}":
+                    self.advance()
+                    return
+                self.keyval(path)
+                self.skip()
+                if self.peek() == ",":
+                    self.advance()
+        else:
+            m = _SCALAR_END.search(self.text, self.i)
+            end = m.start() if m else len(self.text)
+            if end == self.i:
+                raise ValueError("empty value")
+            self.advance(end - self.i)
+
+    def expect(self, token: str) -> None:
+        self.skip()
+        if not self.text.startswith(token, self.i):
+            raise ValueError(f"expected {token!r}")
+        self.advance(len(token))
+
+    def string(self) -> str:
+        """Skip a string; return its value when it is a key (one line)."""
+        quote = self.peek()
+        if self.text.startswith(quote * 3, self.i):
+            end = self.i + 3
+            while not self.text.startswith(quote * 3, end):
+                end += 2 if quote == '"' and self.text[end] == "\\" else 1
+            while self.text.startswith(quote, end + 3):  # the body may end in one or two quotes
+                end += 1
+            self.advance(end + 3 - self.i)
+            return ""
+        start = self.i + 1
+        j = start
+        while self.text[j] != quote:
+            j += 2 if quote == '"' and self.text[j] == "\\" else 1
+        raw = self.text[start:j]
+        self.advance(j + 1 - self.i)
+        if quote == '"' and "\\" in raw:
+            return str(tomllib.loads(f"k = \"{raw}\"")["k"])
+        return raw
 
 
 class PolicyResolver:

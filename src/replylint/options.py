@@ -8,8 +8,10 @@ same declaration into JSON Schema, so the documentation, the editor schema and t
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any, Literal, Union, get_args, get_origin
 
 OptionPath = tuple[str | int, ...]
@@ -29,16 +31,31 @@ def option(
     doc: str,
     nonempty: bool = False,
     minimum: float | None = None,
+    itemwise: bool = False,
 ) -> Any:
-    """Declare one option: its default, one line of documentation, and simple constraints."""
-    meta = {"doc": doc, "nonempty": nonempty, "minimum": minimum}
+    """Declare one option: its default, one line of documentation, and simple constraints.
+
+    `itemwise` (lists only): an item of the wrong shape is reported and handed to the rule type
+    as None, so its compiler still checks the other items and every problem is reported at once.
+    The rule is never built while any problem remains.
+    """
+    meta = {"doc": doc, "nonempty": nonempty, "minimum": minimum, "itemwise": itemwise}
     if isinstance(default, (list, dict, set)):
         value = default
         return dataclasses.field(default_factory=lambda: type(value)(value), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
 
 
-_BOOL_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+# Words YAML 1.1 (and people) use for booleans. The JSON Schema, read as YAML 1.2 by editors,
+# takes only true and false, so the loader does too and points these words at them.
+_BOOL_LOOKALIKES = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "1", "0"})
+
+
+def unknown_key_hint(key: object, allowed: Sequence[str]) -> str:
+    """`allowed: a, b, c`, led by `did you mean 'x'?` when `key` reads like a typo of one."""
+    close = difflib.get_close_matches(str(key).lower(), allowed, n=1)
+    listed = "allowed: " + ", ".join(allowed)
+    return f"did you mean {close[0]!r}? {listed}" if close else listed
 
 
 def describe(tp: Any) -> str:
@@ -51,9 +68,14 @@ def describe(tp: Any) -> str:
     if origin in (Union, types.UnionType):
         return " or ".join(describe(a) for a in get_args(tp))
     if origin is list:
-        return f"a list of {describe(get_args(tp)[0])}"
+        item = describe(get_args(tp)[0])
+        if item.startswith(("a ", "an ")):  # "a mapping of text" -> "mappings of text"
+            first, _, rest = item.partition(" ")[2].partition(" ")
+            item = f"{first}s {rest}".rstrip()
+        return f"a list of {item}"
     if origin is dict:
-        return f"a mapping of text to {describe(get_args(tp)[1])}"
+        value_tp = get_args(tp)[1]
+        return "a mapping" if value_tp is Any else f"a mapping of text to {describe(value_tp)}"
     if tp is type(None):
         return "null"
     return {str: "text", int: "an integer", float: "a number", bool: "true/false"}.get(
@@ -126,9 +148,8 @@ def convert(
     if tp is bool:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in _BOOL_WORDS:
-            return _BOOL_WORDS[value.lower()]
-        problems.append(OptionProblem(path, f"expected true/false, found {found(value)}"))
+        hint = "use true or false" if str(value).lower() in _BOOL_LOOKALIKES else None
+        problems.append(OptionProblem(path, f"expected true/false, found {found(value)}", hint))
         return None
     if tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -165,28 +186,55 @@ def _shape_matches(tp: Any, value: Any) -> bool:
 
 
 def validate(
-    cls: Any, data: dict[str, Any], path: OptionPath, problems: list[OptionProblem]
+    cls: Any,
+    data: dict[str, Any],
+    path: OptionPath,
+    problems: list[OptionProblem],
+    known: Sequence[str] = (),
 ) -> Any:
-    """Build an options dataclass from a mapping, recording every problem found."""
+    """Build an options dataclass from a mapping, recording every problem found.
+
+    Returns None when an option is missing or wrong; with only unknown keys or bad items of
+    `itemwise` lists it returns the options without them, and the caller must not use a rule
+    built from them.
+
+    `known` are keys the caller handles itself (a rule's common keys): `data` must not hold
+    them, but an unknown key's hint lists them first among the allowed ones.
+    """
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     start = len(problems)
+    # Unknown keys and bad items of itemwise lists change nothing the rule type would compile,
+    # so the options are still built for it to find more problems (the rule never runs).
+    deferred = 0
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         f = fields.get(key)
         if f is None:
+            deferred += 1
             problems.append(
                 OptionProblem(
                     path + (key,),
                     f"unknown option {key!r}",
-                    "allowed: " + ", ".join(fields)
-                    if fields
+                    unknown_key_hint(key, [*known, *fields])
+                    if known or fields
                     else "this rule type takes no options",
                     key=True,
                 )
             )
             continue
         before = len(problems)
+        if f.metadata.get("itemwise") and isinstance(value, list) and value:
+            (item_tp,) = get_args(hints[key])
+            items: list[Any] = []
+            for i, item in enumerate(value):
+                trial: list[OptionProblem] = []
+                result = convert(item_tp, item, path + (key, i), trial)
+                problems.extend(trial)
+                deferred += len(trial)
+                items.append(None if trial else result)
+            kwargs[key] = items
+            continue
         converted = convert(
             hints[key], value, path + (key,), problems, bool(f.metadata.get("nonempty"))
         )
@@ -207,7 +255,7 @@ def validate(
                     f"{name}: {f.metadata.get('doc', '')}",
                 )
             )
-    if len(problems) > start:
+    if len(problems) > start + deferred:
         return None
     return cls(**kwargs)
 
@@ -243,8 +291,15 @@ def schema_for(cls: Any) -> dict[str, Any]:
         if f.default is not dataclasses.MISSING and f.default is not None:
             prop["default"] = f.default
         if f.metadata.get("nonempty"):
-            if get_origin(hints[f.name]) is list:
+            kind = get_origin(hints[f.name]) or hints[f.name]
+            if kind is list:
                 prop["minItems"] = 1
+            elif kind is dict:
+                prop["minProperties"] = 1
+            elif kind is str:
+                prop["pattern"] = r"\S"
+        if f.metadata.get("minimum") is not None:
+            prop["minimum"] = f.metadata["minimum"]
         props[f.name] = prop
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             required.append(f.name)

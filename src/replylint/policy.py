@@ -22,7 +22,7 @@ from .checks.base import Check, CompileContext
 from .errors import PolicyError, PolicyIssue
 from .literals import LiteralPool
 from .model import Context, Severity
-from .options import OptionPath, OptionProblem, convert, found, validate
+from .options import OptionPath, OptionProblem, convert, found, unknown_key_hint, validate
 from .yamlsource import Path_, Source, dotted, load_yaml
 
 RULE_ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*$")
@@ -35,9 +35,9 @@ COMMON_KEYS = (
     "message",
     "why",
     "suggestions",
-    "examples",
     "suppressible",
     "channels",
+    "examples",
 )
 SEVERITIES = ("error", "warning", "info", "off")
 LANGUAGES = ("en",)
@@ -139,6 +139,7 @@ class _Field:
     value: Any
     source: Source
     path: Path_
+    layer: int = 0  # which loaded file set it, in load order: extended files come first
 
 
 @dataclass
@@ -153,9 +154,11 @@ class _Loader:
         self.issues: list[PolicyIssue] = []
         self.sources: list[str] = []
         self.rules: dict[str, _RuleLayers] = {}
+        self.duplicates: list[tuple[str, _RuleLayers]] = []  # checked, never built
         self.settings: dict[str, _Field] = {}
         self.name: str | None = None
         self.language = "en"
+        self.layers = 0
 
     # A file is read at most once per stack to catch cycles; diamonds are allowed.
     def load_ref(
@@ -229,7 +232,7 @@ class _Loader:
                     source.issue(
                         (key,),
                         f"unknown top-level key {key!r}",
-                        hint="allowed: " + ", ".join(TOP_KEYS),
+                        hint=unknown_key_hint(key, TOP_KEYS),
                         key=True,
                     )
                 )
@@ -245,7 +248,7 @@ class _Loader:
                     source.issue(
                         ("policy", key),
                         f"unknown key {key!r}",
-                        hint="allowed: " + ", ".join(POLICY_KEYS),
+                        hint=unknown_key_hint(key, POLICY_KEYS),
                         key=True,
                     )
                 )
@@ -301,6 +304,14 @@ class _Loader:
             )
         else:
             for key, value in settings.items():
+                if not isinstance(value, (str, int, float, bool)):
+                    self.issues.append(
+                        source.issue(
+                            ("settings", key),
+                            f"expected text, a number or true/false, found {found(value)}",
+                        )
+                    )
+                    continue
                 self.settings[key] = _Field(value, source, ("settings", key))
         rules = data.get("rules", [])
         if rules is None:
@@ -310,11 +321,14 @@ class _Loader:
                 source.issue(("rules",), f"expected a list of rules, found {found(rules)}")
             )
             return
+        self.layers += 1  # after the extended files: this file overrides them
         seen: set[str] = set()
         for i, item in enumerate(rules):
-            self._merge_rule(source, ("rules", i), item, seen)
+            self._merge_rule(source, ("rules", i), item, seen, self.layers)
 
-    def _merge_rule(self, source: Source, path: Path_, item: Any, seen: set[str]) -> None:
+    def _merge_rule(
+        self, source: Source, path: Path_, item: Any, seen: set[str], layer: int
+    ) -> None:
         if not isinstance(item, dict):
             self.issues.append(
                 source.issue(path, f"a rule is a mapping with at least `id`, found {found(item)}")
@@ -332,6 +346,7 @@ class _Loader:
                 )
             )
             return
+        fields = {k: _Field(v, source, path + (k,), layer) for k, v in item.items()}
         if rule_id in seen:
             self.issues.append(
                 source.issue(
@@ -341,21 +356,26 @@ class _Loader:
                     "override it in a file that extends this one",
                 )
             )
+            # Still checked, as the override it would be in a file that extends this one, so
+            # the duplicate id does not hide the rule's other problems; then dropped.
+            self.duplicates.append((rule_id, self._layered(rule_id, fields, source, path)))
             return
         seen.add(rule_id)
-        fields = {k: _Field(v, source, path + (k,)) for k, v in item.items()}
+        self.rules[rule_id] = self._layered(rule_id, fields, source, path)
+
+    def _layered(
+        self, rule_id: str, fields: dict[str, _Field], source: Source, path: Path_
+    ) -> _RuleLayers:
+        """Rule `rule_id` with `fields` laid over what earlier policies said about it."""
         existing = self.rules.get(rule_id)
-        if existing is not None:
-            new_type = item.get("type")
-            old_type = existing.fields.get("type")
-            if new_type is not None and old_type is not None and new_type != old_type.value:
-                # A different rule type means different options: replace, do not merge.
-                self.rules[rule_id] = _RuleLayers(fields, source, path)
-            else:
-                existing.fields.update(fields)
-                existing.source, existing.path = source, path
-        else:
-            self.rules[rule_id] = _RuleLayers(fields, source, path)
+        if existing is None:
+            return _RuleLayers(fields, source, path)
+        new_type = fields.get("type")
+        old_type = existing.fields.get("type")
+        if new_type is not None and old_type is not None and new_type.value != old_type.value:
+            # A different rule type means different options: replace, do not merge.
+            return _RuleLayers(fields, source, path)
+        return _RuleLayers({**existing.fields, **fields}, source, path)
 
     # ----------------------------------------------------------------------- compiling
 
@@ -364,16 +384,23 @@ class _Loader:
         rules: list[Rule] = []
         disabled: list[str] = []
         pools: dict[str, LiteralPool] = {}
+        switched_off = self._switched_off()
         for rule_id, layers in self.rules.items():
-            rule = self._compile_rule(rule_id, layers, settings, pools)
+            rule = self._compile_rule(
+                rule_id, layers, settings, pools, switched_off=rule_id in switched_off
+            )
             if rule == "off":
                 disabled.append(rule_id)
             elif rule is not None:
                 rules.append(rule)  # type: ignore[arg-type]
+        for rule_id, layers in self.duplicates:
+            self._compile_rule(rule_id, layers, settings, pools)
         if self.issues:
-            order = {src: i for i, src in enumerate(dict.fromkeys(i.path for i in self.issues))}
+            # An override checked with the fields it inherits may repeat their problems.
+            issues = list(dict.fromkeys(self.issues))
+            order = {src: i for i, src in enumerate(dict.fromkeys(i.path for i in issues))}
             raise PolicyError(
-                sorted(self.issues, key=lambda i: (order[i.path], i.line or 0, i.column or 0))
+                sorted(issues, key=lambda i: (order[i.path], i.line or 0, i.column or 0))
             )
         for pool in pools.values():
             pool.freeze()
@@ -404,12 +431,33 @@ class _Loader:
             disabled=tuple(disabled),
         )
 
+    def _switched_off(self) -> set[str]:
+        """Sub-ids turned off by `severity: off` on an id above them (`a` off turns `a.b` off).
+
+        Among a rule and the ids above it, the severity set by the latest file decides; in one
+        file the most specific id decides, so `a` off with `a.b: warning` keeps `a.b` on.
+        """
+        out: set[str] = set()
+        for rule_id in self.rules:
+            parts = rule_id.split(".")
+            decided: tuple[int, int, Any] | None = None  # (layer, depth, severity)
+            for depth in range(len(parts), 0, -1):
+                layers = self.rules.get(".".join(parts[:depth]))
+                severity = layers.fields.get("severity") if layers else None
+                if severity is not None and (decided is None or severity.layer > decided[0]):
+                    decided = (severity.layer, depth, severity.value)
+            if decided is not None and decided[1] < len(parts) and decided[2] == "off":
+                out.add(rule_id)
+        return out
+
     def _compile_rule(
         self,
         rule_id: str,
         layers: _RuleLayers,
         settings: Mapping[str, Any],
         pools: dict[str, LiteralPool],
+        *,
+        switched_off: bool = False,
     ) -> Rule | str | None:
         f = layers.fields
         start = len(self.issues)
@@ -426,29 +474,17 @@ class _Loader:
                 self.issues.append(fld.source.issue(fld.path, message, hint=hint))
 
         severity_raw = f["severity"].value if "severity" in f else "error"
-        if isinstance(severity_raw, bool) and severity_raw is False:
-            severity_raw = "off"
         if severity_raw not in SEVERITIES:
             problem(
-                "severity", f"expected one of {', '.join(SEVERITIES)}, found {found(severity_raw)}"
+                "severity",
+                f"expected one of {', '.join(SEVERITIES)}, found {found(severity_raw)}",
+                "use off to turn a rule off"
+                if severity_raw is False
+                else None,
             )
             severity_raw = "error"  # keep validating the rest of the rule
-        type_name = f["type"].value if "type" in f else None
-        if type_name is None:
-            if severity_raw == "off":
-                return "off"
-            problem(
-                "type",
-                f"rule {rule_id!r} has no `type` and overrides no earlier rule",
-                "allowed types: " + ", ".join(RULE_TYPES),
-            )
-            return None
-        rule_type = RULE_TYPES.get(type_name) if isinstance(type_name, str) else None
-        if rule_type is None:
-            problem(
-                "type", f"unknown rule type {found(type_name)}", "allowed: " + ", ".join(RULE_TYPES)
-            )
-            return None
+        if switched_off:
+            severity_raw = "off"
         common: dict[str, Any] = {}
         for key, tp in (
             ("message", str),
@@ -472,10 +508,26 @@ class _Loader:
             if isinstance(s, str):
                 _check_template(s, lambda m, h=None: problem("suggestions", m, h))
         examples = self._examples(f.get("examples"))
+        type_name = f["type"].value if "type" in f else None
+        if type_name is None:
+            if severity_raw == "off":
+                return "off"
+            problem(
+                "type",
+                f"rule {rule_id!r} has no `type` and overrides no earlier rule",
+                "allowed types: " + ", ".join(RULE_TYPES),
+            )
+            return None
+        rule_type = RULE_TYPES.get(type_name) if isinstance(type_name, str) else None
+        if rule_type is None:
+            problem(
+                "type", f"unknown rule type {found(type_name)}", "allowed: " + ", ".join(RULE_TYPES)
+            )
+            return None
         option_data = {k: fld.value for k, fld in f.items() if k not in COMMON_KEYS}
         option_fields = {k: fld for k, fld in f.items() if k not in COMMON_KEYS}
         problems = []
-        opts = validate(rule_type.options, option_data, (), problems)
+        opts = validate(rule_type.options, option_data, (), problems, known=COMMON_KEYS)
         for p in problems:
             head = p.path[0] if p.path else None
             fld = option_fields.get(head) if isinstance(head, str) else None
@@ -491,8 +543,9 @@ class _Loader:
                 )
         if severity_raw == "off":
             return "off"
-        if opts is None or len(self.issues) > start:
+        if opts is None:
             return None
+        # Compiled even when other keys of the rule are wrong, so a bad regex shows up now.
 
         def report(path: OptionPath, msg: str, hint: str | None) -> None:
             head = path[0] if path else None
@@ -550,7 +603,7 @@ class _Loader:
                     fld.source.issue(
                         fld.path + (key,),
                         f"unknown key {key!r}",
-                        hint="allowed: fail, pass",
+                        hint=unknown_key_hint(key, ("fail", "pass")),
                         key=True,
                     )
                 )
@@ -580,6 +633,17 @@ class _Loader:
                             line,
                         )
                     )
+                elif isinstance(item, dict) and set(item) - {"text", "context"}:
+                    for extra in item:
+                        if extra not in ("text", "context"):
+                            self.issues.append(
+                                fld.source.issue(
+                                    p + (extra,),
+                                    f"unknown key {extra!r}",
+                                    hint=unknown_key_hint(extra, ("text", "context")),
+                                    key=True,
+                                )
+                            )
                 else:
                     self.issues.append(
                         fld.source.issue(
@@ -676,6 +740,11 @@ def load_policy_text(text: str, path: str = "<string>", base: Path | None = None
 
 def load_policy_mapping(data: Mapping[str, Any], path: str, base: Path) -> Policy:
     """Compile a policy given as an already-parsed mapping (e.g. pyproject's [tool.replylint])."""
+    return load_policy_source(Source(path, dict(data)), base)
+
+
+def load_policy_source(source: Source, base: Path) -> Policy:
+    """Compile a parsed policy whose `source` knows where its values are (or None of them)."""
     loader = _Loader()
-    loader.load_source(Source(path, dict(data)), base, (str(Path(path).resolve()),))
-    return loader.compile(Path(path).parent.name or "policy")
+    loader.load_source(source, base, (str(Path(source.path).resolve()),))
+    return loader.compile(Path(source.path).parent.name or "policy")

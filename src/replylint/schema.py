@@ -113,7 +113,11 @@ def policy_schema() -> dict[str, Any]:
                     },
                 },
             },
-            "settings": {"type": "object", "description": "Values rules may read."},
+            "settings": {
+                "type": "object",
+                "additionalProperties": {"type": ["string", "number", "boolean"]},
+                "description": "Values rules may read: text, numbers or true/false.",
+            },
             "rules": {"type": "array", "items": rule},
         },
     }

@@ -6,6 +6,9 @@ IS_*/LIKE_* flags, with IN/NOT_IN/REGEX/FUZZY and OP), but not attributes a trai
 set (POS, TAG, DEP, LEMMA, MORPH, ENT_TYPE, sentence starts...). Those are rejected when the
 policy loads rather than failing on the first draft.
 
+Patterns run on `replylint.nlp.token_view`: the reply's visible words (no white-space tokens,
+no invisible characters, NORM normalised), with each token's span in the original text.
+
 `Matcher.__call__` only reads the matcher: its scratch memory (state vectors, predicate cache,
 the greedy filter's buffers) is allocated per call, and the predicates only read the vocabulary.
 The shared vocabulary is written by tokenizing, which `replylint.nlp` serialises with its lock.
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Literal
 
 from ..draft import Draft
+from ..nlp import token_view
 from ..options import option
 from .base import CompileContext, Hit
 
@@ -36,7 +40,7 @@ class TokensOptions:
     patterns: list[list[dict[str, Any]]] = option(
         doc="spaCy Matcher patterns: each a list of token specs, e.g. "
             "[{LOWER: {IN: [buy, sell]}}, {TEXT: {REGEX: '^[A-Z]{1,5}$'}}].",
-        nonempty=True)
+        nonempty=True, itemwise=True)
     greedy: Literal["FIRST", "LONGEST"] | None = option(
         "LONGEST", doc="Among overlapping matches keep the first or the longest (null: all).")
 
@@ -47,10 +51,9 @@ class TokensCheck:
     patterns: int
 
     def find(self, draft: Draft) -> Iterator[Hit]:
-        doc = draft.doc
-        for _, start, end in self.matcher(doc):
-            span = doc[start:end]
-            yield Hit(span.start_char, span.end_char)
+        view = token_view(draft.text)
+        for _, start, end in self.matcher(view.doc):
+            yield Hit(*view.original_span(start, end))
 
 
 def _pipeline_attrs(pattern: list[dict[str, Any]]) -> list[tuple[int, str]]:
@@ -107,6 +110,9 @@ def compile_tokens(opts: TokensOptions, ctx: CompileContext) -> TokensCheck | No
     ok = True
     valid: list[list[dict[str, Any]]] = []
     for i, pattern in enumerate(opts.patterns):
+        if pattern is None:  # wrongly shaped, already reported; the others are still checked
+            ok = False
+            continue
         if not pattern:
             ctx.error(("patterns", i), "a pattern needs at least one token spec")
             ok = False
