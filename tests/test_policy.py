@@ -52,8 +52,7 @@ def test_all_errors_of_a_policy_are_reported_at_once_with_positions() -> None:
         "    patterns: [a]\n"  # 14
         "  - id: no-type\n"  # 15
     )
-    # Sorted by position; a list with a wrong-typed item is not compiled, so the bad regex in
-    # it is reported once the list itself is fixed.
+    # Sorted by position; a wrong-typed item does not hide a bad regex beside it.
     assert errors_of(text) == [
         "pol.yaml:1:19: policy.colour: unknown key 'colour' (allowed: name, extends, language, "
         "description)",
@@ -61,6 +60,8 @@ def test_all_errors_of_a_policy_are_reported_at_once_with_positions() -> None:
         "'Bad_Id' (e.g. trading-advice or trading-advice.price-target)",
         "pol.yaml:6:11: rules[1].type: unknown rule type 'patern' (allowed: phrase, pattern, "
         "tokens, require, profanity, personal-data, length)",
+        "pol.yaml:9:16: rules[2].patterns[0]: invalid regular expression: missing ) at "
+        "position 9 (see the `regex` module syntax)",
         "pol.yaml:9:29: rules[2].patterns[1]: expected text, found 3",
         "pol.yaml:10:5: rules[2].colour: unknown option 'colour' (allowed: id, type, severity, "
         "message, why, suggestions, suppressible, channels, examples, patterns, ignore_case, "

@@ -13,7 +13,7 @@ from .model import Context
 from .text import LineIndex, Normalized, normalize
 
 if TYPE_CHECKING:  # pragma: no cover
-    from spacy.tokens import Doc
+    from .nlp import TokenView
 
 
 # Characters without case and not white space (emoji, pictographs, arrows, dingbats, CJK
@@ -109,8 +109,9 @@ class Draft:
         return literal_view(self.normalized.text)
 
     @cached_property
-    def doc(self) -> "Doc":
-        """spaCy Doc of the original text (tokens carry original character offsets)."""
-        from .nlp import make_doc
+    def tokens(self) -> "TokenView":
+        """The visible words as a spaCy Doc, with a map back to original offsets; built on
+        first use (spaCy is imported only then) and shared by every `tokens` rule."""
+        from .nlp import token_view
 
-        return make_doc(self.text)
+        return token_view(self.text)

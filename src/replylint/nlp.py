@@ -37,13 +37,6 @@ def get_nlp() -> Language:
     return _nlp
 
 
-def make_doc(text: str) -> Doc:
-    """Tokenize `text` with the shared pipeline (thread-safe)."""
-    nlp = get_nlp()
-    with _lock:
-        return nlp.make_doc(text)
-
-
 def vocab() -> Any:
     return get_nlp().vocab
 
@@ -118,12 +111,10 @@ def _fold(word: str) -> str:
     return normalize(word).text
 
 
-@lru_cache(maxsize=64)
 def token_view(text: str) -> TokenView:
-    """The `TokenView` of a reply, built once for all `tokens` rules checking it.
+    """The `TokenView` of a reply (`Draft.tokens` builds it once for all `tokens` rules).
 
-    Cached by text, so the rules of one policy checking one draft tokenize it once; a view is
-    never changed after it is built, so threads may share it.
+    A view is never changed after it is built, so threads may share it.
     """
     clean, origin = visible_words(text)
     nlp = get_nlp()

@@ -18,13 +18,14 @@ from .base import CompileContext, Hit
 @dataclass(frozen=True)
 class PatternOptions:
     patterns: list[str] = option(doc="Regular expressions; a match anywhere is a violation.",
-                                 nonempty=True)
+                                 nonempty=True, itemwise=True)
     ignore_case: bool = option(True, doc="Match regardless of case.")
     normalize: bool = option(
         False, doc="Match on the normalised text (NFKC, case-folded, invisible characters "
                    "removed, look-alike letters mapped); spans still point at the original.")
     exceptions: list[str] = option(
-        [], doc="Regular expressions; a hit inside a match of one of these is not reported.")
+        [], doc="Regular expressions; a hit inside a match of one of these is not reported.",
+        itemwise=True)
     redact: bool = option(
         False, doc="The match is personal data: reports mask it (and the same text wherever "
                    "another rule quotes it) unless redaction is turned off.")
@@ -200,10 +201,11 @@ def compile_pattern(opts: PatternOptions, ctx: CompileContext) -> PatternCheck |
     # The normalised view is already case-folded (ß is "ss"), so simple case folding is exact
     # there; the `regex` module's default full case folding (VERSION1) costs about 5x per search.
     prefix = "(?-f)" if opts.ignore_case and opts.normalize else ""
-    patterns = [compile_regex(prefix + p, flags, ctx, ("patterns", i))
+    # A None item was of the wrong shape (already reported): the others are still compiled.
+    patterns = [compile_regex(prefix + p, flags, ctx, ("patterns", i)) if p is not None else None
                 for i, p in enumerate(opts.patterns)]
     exceptions = [compile_regex(prefix + p, flags, ctx, ("exceptions", i))
-                  for i, p in enumerate(opts.exceptions)]
+                  if p is not None else None for i, p in enumerate(opts.exceptions)]
     if any(p is None for p in patterns) or any(p is None for p in exceptions):
         return None
 

@@ -6,8 +6,9 @@ IS_*/LIKE_* flags, with IN/NOT_IN/REGEX/FUZZY and OP), but not attributes a trai
 set (POS, TAG, DEP, LEMMA, MORPH, ENT_TYPE, sentence starts...). Those are rejected when the
 policy loads rather than failing on the first draft.
 
-Patterns run on `replylint.nlp.token_view`: the reply's visible words (no white-space tokens,
-no invisible characters, NORM normalised), with each token's span in the original text.
+Patterns run on `Draft.tokens` (`replylint.nlp.token_view`): the reply's visible words (no
+white-space tokens, no invisible characters, NORM normalised), with each token's span in the
+original text.
 
 `Matcher.__call__` only reads the matcher: its scratch memory (state vectors, predicate cache,
 the greedy filter's buffers) is allocated per call, and the predicates only read the vocabulary.
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Literal
 
 from ..draft import Draft
-from ..nlp import token_view
 from ..options import option
 from .base import CompileContext, Hit
 
@@ -51,7 +51,7 @@ class TokensCheck:
     patterns: int
 
     def find(self, draft: Draft) -> Iterator[Hit]:
-        view = token_view(draft.text)
+        view = draft.tokens
         for _, start, end in self.matcher(view.doc):
             yield Hit(*view.original_span(start, end))
 
