@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -217,6 +218,110 @@ def test_jsonl_bad_line_is_reported_and_the_rest_is_checked(
                      "line": 3}),
         ("d", "warn", None),
     ]
+
+
+def test_a_lone_surrogate_in_a_record_is_one_input_error_and_the_batch_goes_on(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A JSON \\ud800 escape without its pair decodes to a str that cannot be printed: it once
+    # aborted the whole text run with "internal error: UnicodeEncodeError".
+    write(work / "r.jsonl", '{"id":"s0","text":"fine"}\n'
+                            '{"id":"s1","text":"bad \\ud800 damn"}\n'
+                            '{"id":"s2","text":"oh damn"}\n')
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "r.jsonl")
+    assert (rc, err) == (2, "r.jsonl:2 (record s1): 'text' is not valid Unicode: lone "
+                            "surrogate \\ud800 at character 5\n")
+    assert out == ("r.jsonl#s2:1:4: error swear swear: 'damn'\n"
+                   " 1 | oh damn\n"
+                   "   |    ^~~~\n"
+                   "Found 1 violation (1 error, 0 warnings, 0 info) in 1 of 2 replies. 1 input "
+                   "could not be checked (see the errors above).\n")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "sarif", "github"])
+def test_lone_surrogates_never_stop_a_run_in_any_format(
+        work: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    write(work / "r.jsonl", '{"id":"s1","text":"bad \\udfff"}\n'
+                            '{"id":"s2","text":"ok","agent":"\\ud83d"}\n'
+                            '{"id":"s3\\udc00","text":"ok"}\n'
+                            '{"id":"s4","text":"ok","\\ud800":"x"}\n'
+                            '{"id":"s5","text":"ok","replylint":{"disable":["a\\udc80"]}}\n'
+                            '{"id":"s6","text":"oh damn \\ud83d\\ude00"}\n')
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--format", fmt, "r.jsonl")
+    assert rc == 2
+    assert err.splitlines() == [
+        "r.jsonl:1 (record s1): 'text' is not valid Unicode: lone surrogate \\udfff at "
+        "character 5",
+        "r.jsonl:2 (record s2): agent: not valid Unicode: lone surrogate \\ud83d at character 1",
+        "r.jsonl:3: 'id' is not valid Unicode: lone surrogate \\udc00 at character 3",
+        "r.jsonl:4 (record s4): field name '\\ud800' is not valid Unicode: lone surrogate "
+        "\\ud800 at character 1",
+        "r.jsonl:5 (record s5): replylint.disable: not valid Unicode: lone surrogate \\udc80 at "
+        "character 2",
+    ]
+    summary = ("Found 1 violation (1 error, 0 warnings, 0 info) in 1 of 1 reply. 5 inputs could "
+               "not be checked (see the errors above).")
+    if fmt in ("text", "github"):
+        assert out.splitlines()[-1] == summary
+    elif fmt == "jsonl":
+        assert [(o["id"], "error" in o) for o in map(json.loads, out.splitlines())] == [
+            ("s1", True), ("s2", True), ("line 3", True), ("s4", True), ("s5", True),
+            ("s6", False)]
+    elif fmt == "json":
+        assert json.loads(out)["summary"]["input_errors"] == 5
+    else:
+        (sarif_run,) = json.loads(out)["runs"]
+        assert len(sarif_run["results"]) == 1
+        assert len(sarif_run["invocations"][0]["toolExecutionNotifications"]) == 5
+
+
+def test_bytes_that_are_not_utf8_in_a_csv_row_are_one_input_error(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "r.csv", b"id,text\n1,caf\xe9 damn\n2,oh damn\n3,\xed\xa0\x80\n")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--format", "jsonl", "r.csv")
+    assert rc == 2
+    assert err.splitlines() == ["r.csv:2 (record 1): not UTF-8: invalid byte 0xe9 in column "
+                                "'text'",
+                                "r.csv:4 (record 3): not UTF-8: invalid byte 0xed in column "
+                                "'text'"]
+    assert [(o["id"], o.get("decision")) for o in map(json.loads, out.splitlines())] == [
+        ("1", None), ("2", "block"), ("3", None)]
+
+
+def test_a_lone_surrogate_in_front_matter_names_its_line(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "a.md", '---\nchannel: twitter\nagent: "\\ud800"\n---\nOh damn.\n')
+    write(work / "b.txt", "Oh damn.")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "a.md", "b.txt")
+    assert (rc, err) == (2, "a.md:3: front matter: agent: not valid Unicode: lone surrogate "
+                            "\\ud800 at character 1\n")
+    assert out.startswith("b.txt:1:4: error swear swear: 'damn'\n")
+
+
+def test_command_line_text_that_is_not_utf8_is_a_usage_error(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "a.txt", "Oh damn.")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--agent", "M\udcff", "a.txt")
+    assert (rc, out, err) == (2, "", "replylint: error: --agent: not valid Unicode: lone "
+                                     "surrogate \\udcff at character 2 (the argument is not "
+                                     "UTF-8 text)\n")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "sarif", "github"])
+def test_a_file_name_that_is_not_utf8_is_checked_and_printed_escaped(
+        work: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    name = os.fsdecode(b"caf\xe9.txt")
+    (work / name).write_text("Oh damn.")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--format", fmt, name)
+    assert (rc, err) == (1, "")
+    shown = {"text": "caf\\udce9.txt:1:4: error swear swear: 'damn'",
+             "github": "::error file=caf\\udce9.txt,line=1,col=4,endLine=1,endColumn=7,"
+                       "title=swear::swear: 'damn'",
+             "jsonl": '{"source": "caf\\udce9.txt", "id": "caf\\udce9.txt", "kind": "draft",',
+             "json": '{"source": "caf\\udce9.txt", "id": "caf\\udce9.txt", "kind": "draft",',
+             "sarif": '"uri": "caf%E9.txt"'}[fmt]
+    assert shown in out
+    if fmt in ("json", "jsonl", "sarif"):
+        json.loads(out.splitlines()[0] if fmt == "jsonl" else out)  # still valid JSON
 
 
 # --------------------------------------------------------------------------- formats

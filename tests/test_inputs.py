@@ -243,6 +243,16 @@ def test_jsonl_records_carry_context_and_bad_lines_do_not_stop_the_run(tmp_path:
         str(path), str(path), "7", "n", "e", str(path)]
 
 
+def test_jsonl_lone_surrogates_only_matter_where_replylint_reads_them(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"id": "a", "text": "ok \\ud83d\\ude00", "meta": {"cut": "\\ud83d"}}\n'
+                    '{"id": "b", "text": "cut emoji \\ud83d"}\n')
+    items = read(path)
+    assert [(i.id, i.text) for i in items if i.error is None] == [("a", "ok \U0001f600")]
+    assert errors(items) == [f"{path}:2 (record b): 'text' is not valid Unicode: lone surrogate "
+                             f"\\ud83d at character 11"]
+
+
 def test_jsonl_custom_fields_and_gzip(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl.gz"
     path.write_bytes(gzip.compress(b'{"tweet_id": 99, "reply": "hi there", "text": "ctx"}\n'))
@@ -332,6 +342,13 @@ def test_iter_items_is_lazy(tmp_path: Path) -> None:
     ({"replylint": {"disable": ["ok", 3]}},
      "replylint.disable: expected a list of rule ids, found a list"),
     ({"reason": ["x"]}, "reason: expected text, found a list"),
+    ({"agent": "\ud800"}, "agent: not valid Unicode: lone surrogate \\ud800 at character 1"),
+    ({"replylint": {"reason": "ok \udfff"}},
+     "replylint.reason: not valid Unicode: lone surrogate \\udfff at character 4"),
+    ({"disable": ["a", "b\udc80"]},
+     "disable: not valid Unicode: lone surrogate \\udc80 at character 2"),
+    ({"x\ud800": 1}, "field name 'x\\ud800': not valid Unicode: lone surrogate \\ud800 at "
+                      "character 2"),
 ])
 def test_context_validation_messages(data: dict[str, object], message: str) -> None:
     with pytest.raises(ContextError) as info:

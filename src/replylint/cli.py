@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return ExitCode.ERROR
+    _tolerant_output()
     try:
         return int(args.run(args))
     except UsageError as exc:
@@ -331,6 +332,7 @@ def _inputs_setup(args: argparse.Namespace) -> tuple[Selection, PolicyResolver, 
     from .config import PolicyResolver, Selection
     from .inputs import ReadOptions
 
+    _check_argument_text(args)
     selection = Selection.parse(args.select, args.ignore)
     resolver = PolicyResolver(args.policy, selection=selection,
                               redact=not args.show_personal_data)
@@ -340,6 +342,22 @@ def _inputs_setup(args: argparse.Namespace) -> tuple[Selection, PolicyResolver, 
     read = ReadOptions(text_field=args.text_field, id_field=args.id_field,
                        stdin_format=args.stdin_format, context=context)
     return selection, resolver, read
+
+
+def _check_argument_text(args: argparse.Namespace) -> None:
+    """Option values become context, field names and rule ids: bytes that are not UTF-8 (which
+    Python keeps as lone surrogates) would reach the output, so they are a usage error. Paths
+    may hold such bytes: they name files, and are printed with escapes."""
+    from .inputs import not_unicode
+
+    for name in ("channel", "agent", "customer", "text_field", "id_field", "policy", "select",
+                 "ignore", "group_by", "date_field"):
+        values = getattr(args, name, None)
+        for value in values if isinstance(values, list) else [values]:
+            problem = not_unicode(value) if isinstance(value, str) else None
+            if problem:
+                option = "--" + name.replace("_", "-")
+                raise UsageError(f"{option}: {problem} (the argument is not UTF-8 text)")
 
 
 def run_check(args: argparse.Namespace) -> ExitCode:
@@ -663,6 +681,16 @@ def _print_policy_error(exc: PolicyError, stream: TextIO | None = None) -> None:
     stream = stream or sys.stderr
     for issue in exc.issues:
         print(issue, file=stream)
+
+
+def _tolerant_output() -> None:
+    """Never fail on output that cannot be encoded (a file name holding bytes that are not UTF-8):
+    write `\\udcff`-style escapes, as Python already does on stderr."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            pass
 
 
 def _silence_stdout() -> None:

@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import os
+import re
 import stat
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -38,6 +39,10 @@ _BOM = codecs.BOM_UTF8
 _BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True,
                "false": False, "no": False, "off": False, "0": False}
 _SCALAR_CONTEXT = ("channel", "agent", "customer")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone surrogate: what a JSON or YAML `\\ud800` escape without its pair, or a byte that is not
+UTF-8 read with `surrogateescape`, leaves in a `str`. It is not Unicode text and cannot be printed
+or encoded, so a value holding one is an input error."""
 
 Format = Literal["text", "jsonl", "csv"]
 
@@ -313,6 +318,7 @@ def build_context(data: Mapping[str, Any], defaults: Mapping[str, Any] | None = 
     """
     merged: dict[str, Any] = dict(defaults or {})
     for key, value in data.items():
+        _check_unicode(key, value)
         if value is None:
             continue
         if key in _SCALAR_CONTEXT:
@@ -340,6 +346,37 @@ def build_context(data: Mapping[str, Any], defaults: Mapping[str, Any] | None = 
         elif not isinstance(value, (dict, list)):
             merged[key] = value
     return Context.from_mapping(merged)
+
+
+def _check_unicode(key: Any, value: Any) -> None:
+    """Raise `ContextError` for a lone surrogate in a context key or in a value that is used."""
+    if isinstance(key, str) and (problem := not_unicode(key)):
+        raise ContextError(f"field name {key!r}: {problem}", (key,))
+    path: tuple[str | int, ...] = (key,)
+    values: list[tuple[tuple[str | int, ...], Any]] = [(path, value)]
+    if key in ("replylint", "disable"):  # the only nested values a context reads
+        if isinstance(value, dict):
+            values += [((key, k), v) for k, v in value.items()]
+        values += [(p + (i,), v) for p, vs in list(values) if isinstance(vs, list)
+                   for i, v in enumerate(vs)]
+    for where, item in values:
+        if isinstance(item, str) and (problem := not_unicode(item)):
+            name = shown(".".join(str(p) for p in where if isinstance(p, str)))
+            raise ContextError(f"{name}: {problem}", where)
+
+
+def not_unicode(text: str) -> str | None:
+    """Why `text` is not Unicode text (a lone surrogate, 1-based position), or None."""
+    found_at = _SURROGATE.search(text)
+    if found_at is None:
+        return None
+    return (f"not valid Unicode: lone surrogate \\u{ord(found_at.group()):04x} at character "
+            f"{found_at.start() + 1}")
+
+
+def shown(text: str) -> str:
+    """`text` safe to print: lone surrogates written as `\\udcff` escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _as_bool(value: Any, path: tuple[str | int, ...]) -> bool:
@@ -429,18 +466,21 @@ def _bounded_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
 def _read_csv(stream: IO[bytes], source: str, options: ReadOptions) -> Iterator[Item]:
     if csv.field_size_limit() < MAX_LINE_CHARS + 1:
         csv.field_size_limit(MAX_LINE_CHARS + 1)
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    # Bytes that are not UTF-8 become lone surrogates (\udc80-\udcff) rather than stop the
+    # reader, so such a row is one input error and the rows after it are still read.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text)
     try:
         header = next(reader, None)
-    except UnicodeDecodeError as exc:
-        yield _failed(source, f"not UTF-8: {exc.reason}", line=1)
-        return
     except csv.Error as exc:
         yield _failed(source, f"malformed CSV header: {exc}", line=1)
         return
     if header is None:
         yield _failed(source, "empty file")
+        return
+    bad = _not_utf8(header)
+    if bad:
+        yield _failed(source, f"not UTF-8: {bad} in the header", line=1)
         return
     header = [h.strip() for h in header]
     if options.text_field not in header:
@@ -452,10 +492,6 @@ def _read_csv(stream: IO[bytes], source: str, options: ReadOptions) -> Iterator[
         lineno = start
         try:
             row = next(reader, None)
-        except UnicodeDecodeError as exc:
-            yield _failed(source, f"not UTF-8: {exc.reason}; the rest of the file was not "
-                                  f"checked", line=lineno)
-            return
         except csv.Error as exc:
             start = reader.line_num + 1
             yield _failed(source, f"malformed CSV: {exc}", line=lineno)
@@ -469,22 +505,47 @@ def _read_csv(stream: IO[bytes], source: str, options: ReadOptions) -> Iterator[
             yield _failed(source, f"expected {len(header)} columns, found {len(row)}",
                           line=lineno)
             continue
-        yield _record(dict(zip(header, row, strict=True)), source, lineno, options, from_csv=True)
+        data = dict(zip(header, row, strict=True))
+        bad = _not_utf8(row)
+        if bad:
+            column = next(h for h, cell in data.items() if _SURROGATE.search(cell))
+            yield _record(data, source, lineno, options, from_csv=True,
+                          error=f"not UTF-8: {bad} in column {column!r}")
+            continue
+        yield _record(data, source, lineno, options, from_csv=True)
+
+
+def _not_utf8(cells: list[str]) -> str | None:
+    """`invalid byte 0xe9` for the first byte that `surrogateescape` kept in the cells, or None."""
+    for cell in cells:
+        found_at = _SURROGATE.search(cell)
+        if found_at is not None:
+            return f"invalid byte 0x{ord(found_at.group()) - 0xdc00:02x}"
+    return None
 
 
 def _record(data: dict[str, Any], source: str, lineno: int, options: ReadOptions,
-            from_csv: bool) -> Item:
+            from_csv: bool, error: str | None = None) -> Item:
+    """One record as an item; `error` makes it an input error (its id is still used if valid)."""
     tf, idf = options.text_field, options.id_field
     raw_id = data.get(idf)
     has_id = raw_id not in (None, "") and not isinstance(raw_id, (dict, list))
-    rid = str(raw_id) if has_id else f"line {lineno}"
-    record = rid if has_id else None
+    bad_id = not_unicode(raw_id) if isinstance(raw_id, str) else None
+    rid = str(raw_id) if has_id and not bad_id else f"line {lineno}"
+    record = rid if has_id and not bad_id else None
 
     def failed(message: str) -> Item:
         return Item(source, rid, "", Context(), InputError(source, message, record=record,
                                                            line=lineno),
                     body_line=lineno, kind="record")
 
+    if error is not None:
+        return failed(error)
+    if bad_id:
+        return failed(f"{idf!r} is {bad_id}")
+    bad_key = next((k for k in data if not_unicode(k)), None)
+    if bad_key is not None:
+        return failed(f"field name {bad_key!r} is {not_unicode(bad_key)}")
     if tf not in data:
         return failed(f"no {tf!r} field (fields: {_listing(list(data))}); use --text-field")
     text = data[tf]
@@ -492,6 +553,9 @@ def _record(data: dict[str, Any], source: str, lineno: int, options: ReadOptions
         return failed(f"{tf!r} must be text, found {found(text)}")
     if not text.strip():
         return failed(f"empty {tf!r}")
+    bad_text = not_unicode(text)
+    if bad_text:
+        return failed(f"{tf!r} is {bad_text}")
     if len(text) > MAX_LINE_CHARS:
         return failed(f"{tf!r} is longer than the {MAX_LINE_CHARS:,}-character limit")
     fields = {k: v for k, v in data.items()
