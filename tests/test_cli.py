@@ -415,6 +415,17 @@ def test_front_matter_context_and_suppression(work: Path,
     assert err == "a.md: warning: replylint.disable names unknown rule 'nope'\n"
 
 
+def test_rules_left_out_by_select_are_still_known_to_replylint_disable(
+        work: Path, capsys: pytest.CaptureFixture[str], repo: Path) -> None:
+    draft = str(repo / "examples" / "drafts" / "06-approved-template.txt")
+    rc, out, err = run(capsys, "check", "--policy", "pack:default", draft, "--select", "signature")
+    assert (rc, out, err) == (0, "1 reply clean.\n", "")
+    write(work / "a.md", "---\nreplylint: {disable: [sorry, nope]}\n---\nWe apologize.\n")
+    for options in (["--select", "swear"], ["--ignore", "sorry"], []):
+        rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "a.md", *options)
+        assert (rc, err) == (0, "a.md: warning: replylint.disable names unknown rule 'nope'\n")
+
+
 def test_command_line_context_and_front_matter_wins(work: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     write(work / "pol.yaml", "rules:\n  - id: hello\n    type: pattern\n"

@@ -20,7 +20,7 @@ from .errors import InputError, PolicyError, UsageError
 from .exitcodes import ExitCode
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .config import PolicyResolver, Selection
+    from .config import PolicyRef, PolicyResolver, Selection
     from .formatters import Result
     from .inputs import Item, ReadOptions
     from .linter import Linter
@@ -204,6 +204,7 @@ class _Run:
     reported_policies: set[str] = dataclasses.field(default_factory=set)
     warned: set[tuple[str, str]] = dataclasses.field(default_factory=set)
     specs: dict[str, LinterSpec] = dataclasses.field(default_factory=dict)
+    full_policies: dict[str, Policy] = dataclasses.field(default_factory=dict)
 
     def result(self, item: Item, checked: Report | None = None) -> Result:
         """The result for one input; `checked` is its report when a worker process checked it."""
@@ -221,7 +222,7 @@ class _Run:
             self.errors = True
             return Result(item, error=InputError(item.source, f"not checked: the policy {ref} "
                                                               f"has errors"))
-        self._warn_unknown_disable(item, linter.policy)
+        self._warn_unknown_disable(item, ref, linter)
         report = (self.selection.filter(checked) if checked is not None
                   else self._check(linter, item.text, item))
         fixes = any(v.fix for v in report.violations)
@@ -305,26 +306,33 @@ class _Run:
         self.errors = True
         return Result(item, error=error)
 
-    def _warn_unknown_disable(self, item: Item, policy: Policy) -> None:
+    def _warn_unknown_disable(self, item: Item, ref: PolicyRef, linter: Linter) -> None:
         from .policy import id_matches
 
+        if not item.context.disable:
+            return
+        policy = self._full_policy(ref, linter)
+        known = [r.id for r in policy.rules] + list(policy.disabled)
         for rule_id in item.context.disable:
             if (item.source, rule_id) in self.warned:
                 continue
-            known = [r.id for r in policy.rules] + list(policy.disabled)
-            if not any(id_matches(k, rule_id) or id_matches(rule_id, k) for k in known) and \
-                    not (self.selection and _mentioned(rule_id, self.selection)):
+            if not any(id_matches(k, rule_id) or id_matches(rule_id, k) for k in known):
                 self.warned.add((item.source, rule_id))
                 print(f"{item.source}: warning: replylint.disable names unknown rule "
                       f"{rule_id!r}", file=self.err)
 
-
-def _mentioned(rule_id: str, selection: Selection) -> bool:
-    """A rule removed by --select/--ignore is not unknown, only not run."""
-    from .policy import id_matches
-
-    return any(id_matches(rule_id, s) or id_matches(s, rule_id)
-               for s in (*selection.select, *selection.ignore))
+    def _full_policy(self, ref: PolicyRef, linter: Linter) -> Policy:
+        """The policy before --select/--ignore: a rule they leave out is still a known rule."""
+        if not self.selection:
+            return linter.policy
+        policy = self.full_policies.get(ref.key)
+        if policy is None:
+            try:
+                policy = ref.load()
+            except PolicyError:  # changed on disk since it compiled: the selected rules will do
+                policy = linter.policy
+            self.full_policies[ref.key] = policy
+        return policy
 
 
 def _inputs_setup(args: argparse.Namespace) -> tuple[Selection, PolicyResolver, ReadOptions]:
