@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import io
 import json
 import os
@@ -538,6 +539,71 @@ def test_diff_shows_the_fix_and_writes_nothing(work: Path, fixing: None,
     assert out == ("--- a/a.md\n+++ b/a.md\n@@ -1,5 +1,5 @@\n ---\n agent: MS\n ---\n"
                    "-Oh damn!\n+Oh darn!\n Bye\n\\ No newline at end of file\n")
     assert err == "Found 1 violation (1 error, 0 warnings, 0 info) in 1 of 1 reply.\n"
+
+
+def stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def test_fix_on_stdin_writes_the_fixed_reply_to_stdout_and_the_report_to_stderr(
+        work: Path, fixing: None, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    stdin(monkeypatch, b"---\nagent: MS\n---\nOh damn! we apologize")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--fix", "-")
+    assert (rc, out) == (0, "---\nagent: MS\n---\nOh darn! we apologize")
+    assert err == ("-: fixed 1 (swear)\n"
+                   "-:4:10: warning sorry 'we apologize' sounds scripted\n"
+                   " 4 | Oh darn! we apologize\n"
+                   "   |          ^~~~~~~~~~~~\n"
+                   "  suggestion: Sorry about that.\n"
+                   "Found 1 violation (0 errors, 1 warning, 0 info) in 1 of 1 reply. Fixed 1 "
+                   "violation in 1 file.\n")
+    stdin(monkeypatch, b"we apologize")  # nothing to fix: the reply goes through unchanged
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--fix", "-", "--fail-on",
+                       "warning", "--format", "jsonl")
+    assert (rc, out) == (1, "we apologize")
+    assert [(o["id"], o["decision"]) for o in map(json.loads, err.splitlines())] == [
+        ("-", "warn")]
+    stdin(monkeypatch, b"")  # nothing readable: nothing on stdout, exit 2
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--fix", "-")
+    assert (rc, out, err) == (2, "", "-: empty file\nNo replies checked. 1 input could not be "
+                                     "checked (see the errors above).\n")
+
+
+def test_fix_on_stdin_must_be_the_only_input(work: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    write(work / "a.txt", "Oh damn.")
+    stdin(monkeypatch, b"Oh damn.")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--fix", "-", "a.txt")
+    assert (rc, out, err) == (2, "", "replylint: error: --fix with - writes the fixed reply to "
+                                     "standard output, so - must be the only input\n")
+
+
+def test_diff_on_stdin(work: Path, fixing: None, capsys: pytest.CaptureFixture[str],
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    stdin(monkeypatch, b"Oh damn!\n")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--diff", "-")
+    assert (rc, out, err) == (1, "--- a/-\n+++ b/-\n@@ -1 +1 @@\n-Oh damn!\n+Oh darn!\n",
+                              "Found 1 violation (1 error, 0 warnings, 0 info) in 1 of 1 "
+                              "reply.\n")
+
+
+def test_the_fix_hint_names_only_what_works_for_the_input(
+        work: Path, fixing: None, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    write(work / "a.txt", "damn")
+    write(work / "b.txt.gz", gzip.compress(b"damn"))
+    write(work / "r.jsonl", '{"id": 1, "text": "damn"}\n')
+    stdin(monkeypatch, b"damn")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "a.txt", "b.txt.gz",
+                       "r.jsonl")
+    hints = [line for line in out.splitlines() if "fix available" in line]
+    assert hints == ["  fix available (--fix or --diff)",
+                     "  fix available (--diff; compressed drafts are never rewritten)",
+                     "  fix available (archive records are never rewritten)"]
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "-")
+    assert [line for line in out.splitlines() if "fix available" in line] == [
+        "  fix available (--fix or --diff)"]
 
 
 # --------------------------------------------------------------------------- other commands

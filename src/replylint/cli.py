@@ -226,7 +226,8 @@ class _Run:
         report = (self.selection.filter(checked) if checked is not None
                   else self._check(linter, item.text, item))
         fixes = any(v.fix for v in report.violations)
-        if fixes and (self.args.diff or self.args.fix) and item.kind == "draft":
+        if (fixes and (self.args.diff or self.args.fix) and item.kind == "draft") or \
+                self._fixes_to_stdout(item):
             return self._fix(item, report, linter)
         self._tally(report)
         return Result(item, report, policy=linter.policy)
@@ -250,6 +251,12 @@ class _Run:
             seed(spec, linter)
         return Job(spec, item.text, item.context)
 
+    def _fixes_to_stdout(self, item: Item) -> bool:
+        """`--fix` on a draft read from stdin writes the reply, fixed or not, to stdout (the
+        report then goes to stderr), as ruff does."""
+        return (self.args.fix and not self.args.diff and item.source == "-"
+                and item.kind == "draft" and item.error is None)
+
     def _check(self, linter: Linter, text: str, item: Item) -> Report:
         return self.selection.filter(linter.check(text, item.context))
 
@@ -270,6 +277,12 @@ class _Run:
             self._diff(item, text)
             self._tally(report)
             return Result(item, report, policy=linter.policy)
+        if self._fixes_to_stdout(item):
+            self.out.write(item.header + text)
+            self.out.flush()
+            self._tally(fixed_report)
+            return Result(dataclasses.replace(item, text=text), fixed_report,
+                          policy=linter.policy, fixed=tuple(fixed))
         if not fixed or not fixable(item):
             self._tally(report)
             return Result(item, report, policy=linter.policy)
@@ -373,12 +386,19 @@ def run_check(args: argparse.Namespace) -> ExitCode:
     from .parallel import cpu_count
 
     out, err = sys.stdout, sys.stderr
+    stdin_fix = args.fix and not args.diff and "-" in args.paths and args.stdin_format == "text"
+    if stdin_fix and len(args.paths) > 1:
+        raise UsageError("--fix with - writes the fixed reply to standard output, so - must be "
+                         "the only input")
     selection, resolver, read = _inputs_setup(args)
     formatter = None
     if not args.diff:
-        formatter = FORMATTERS[args.format](out, FormatOptions(
-            color=_use_color(args.color, out), quiet=args.quiet, statistics=args.statistics,
-            err=err))
+        # With `--fix -` stdout carries the fixed reply and nothing else: the report goes to
+        # stderr.
+        report_to = err if stdin_fix else out
+        formatter = FORMATTERS[args.format](report_to, FormatOptions(
+            color=_use_color(args.color, report_to), quiet=args.quiet,
+            statistics=args.statistics, err=err))
     summary = Summary(statistics=Statistics() if args.statistics else None)
     run = _Run(args, out, err, resolver, selection)
     buffered = formatter is None or not formatter.streams or args.quiet

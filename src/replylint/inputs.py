@@ -613,6 +613,15 @@ def fixable(item: Item) -> bool:
             and not item.source.lower().endswith(".gz"))
 
 
+def fix_hint(item: Item) -> str:
+    """How a safe fix in `item` can be applied, naming only the options that work for it."""
+    if item.kind != "draft":
+        return "archive records are never rewritten"
+    if item.source != "-" and not fixable(item):
+        return "--diff; compressed drafts are never rewritten"
+    return "--fix or --diff"
+
+
 def rewrite_draft(item: Item, new_body: str) -> None:
     """Write a fixed reply back to its file, keeping the front matter and any BOM.
 
