@@ -221,6 +221,44 @@ def test_jsonl_bad_line_is_reported_and_the_rest_is_checked(
     ]
 
 
+def test_unreadable_records_are_records_with_their_own_id_in_jsonl_output(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "r.csv", "id,text\n1,oh damn\n2,a,b\n3\n,x,y\n,fine\n")
+    write(work / "r.jsonl", '[1, 2]\n{"text": "fine"}\n{"text": 5}\n')
+    write(work / "empty.csv", "")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--format", "jsonl",
+                       "r.csv", "r.jsonl", "empty.csv")
+    assert rc == 2
+    assert err.splitlines() == [
+        "r.csv:3 (record 2): expected 2 columns, found 3",
+        "r.csv:4 (record 3): expected 2 columns, found 1",
+        "r.csv:5: expected 2 columns, found 3",
+        "r.jsonl:1: expected a JSON object, found a list",
+        "r.jsonl:3: 'text' must be text, found 5",
+        "empty.csv: empty file",
+    ]
+    records = [{k: o[k] for k in ("source", "id", "kind", "body_line") if k in o}
+               | {"error": o.get("error")} for o in map(json.loads, out.splitlines())]
+    assert records == [
+        {"source": "r.csv", "id": "1", "kind": "record", "body_line": 2, "error": None},
+        {"source": "r.csv", "id": "2", "kind": "record", "body_line": 3,
+         "error": {"message": "expected 2 columns, found 3", "line": 3}},
+        {"source": "r.csv", "id": "3", "kind": "record", "body_line": 4,
+         "error": {"message": "expected 2 columns, found 1", "line": 4}},
+        {"source": "r.csv", "id": "line 5", "kind": "record", "body_line": 5,
+         "error": {"message": "expected 2 columns, found 3", "line": 5}},
+        {"source": "r.csv", "id": "line 6", "kind": "record", "body_line": 6, "error": None},
+        # A line that is not a JSON object keeps the file name as its id: see _jsonl_failed.
+        {"source": "r.jsonl", "id": "r.jsonl", "kind": "record", "body_line": 1,
+         "error": {"message": "expected a JSON object, found a list", "line": 1}},
+        {"source": "r.jsonl", "id": "line 2", "kind": "record", "body_line": 2, "error": None},
+        {"source": "r.jsonl", "id": "line 3", "kind": "record", "body_line": 3,
+         "error": {"message": "'text' must be text, found 5", "line": 3}},
+        {"source": "empty.csv", "id": "empty.csv", "kind": "file", "body_line": 1,
+         "error": {"message": "empty file"}},
+    ]
+
+
 def test_a_lone_surrogate_in_a_record_is_one_input_error_and_the_batch_goes_on(
         work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # A JSON \\ud800 escape without its pair decodes to a str that cannot be printed: it once

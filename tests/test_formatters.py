@@ -39,7 +39,7 @@ LINTER = Linter(POLICY)
 DRAFT = parse_draft(b"---\ncustomer: Dana\n---\nHi Dana,\nwe apologize, damn.\n", "d/a.txt")
 RECORD = Item("r.jsonl", "42", "oh damn", Context(), body_line=7, kind="record")
 BROKEN = Item("r.jsonl", "r.jsonl", "", Context(), InputError("r.jsonl", "not valid JSON: x",
-                                                              line=9), body_line=9)
+                                                              line=9), body_line=9, kind="record")
 
 
 def results() -> list[Result]:
@@ -186,8 +186,8 @@ def test_json_is_one_document_with_file_positions_and_errors() -> None:
     assert raw[offset + first["start"]:offset + first["end"]] == "we apologize"
     assert "file_line" not in record["violations"][0]
     assert (record["kind"], record["body_line"], record["id"]) == ("record", 7, "42")
-    assert broken == {"source": "r.jsonl", "id": "r.jsonl", "kind": "draft", "body_line": 9,
-                      "body_offset": 0, "error": {"message": "not valid JSON: x", "line": 9}}
+    assert broken == {"source": "r.jsonl", "id": "r.jsonl", "kind": "record", "body_line": 9,
+                      "error": {"message": "not valid JSON: x", "line": 9}}
     assert doc["summary"] == {"replies": 3, "checked": 2, "with_violations": 2, "violations": 3,
                               "by_severity": {"error": 2, "warning": 1, "info": 0},
                               "input_errors": 1, "fixed": 0}

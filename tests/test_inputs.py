@@ -239,8 +239,9 @@ def test_jsonl_records_carry_context_and_bad_lines_do_not_stop_the_run(tmp_path:
         f"{path}:7 (record e): empty 'text'",
         f"{path}:8: not UTF-8: invalid byte 0xe9 at byte offset 24 of the line",
     ]
-    assert [i.id for i in items if i.error is not None] == [
-        str(path), str(path), "7", "n", "e", str(path)]
+    assert [(i.id, i.kind) for i in items if i.error is not None] == [
+        (str(path), "record"), (str(path), "record"), ("7", "record"), ("n", "record"),
+        ("e", "record"), (str(path), "record")]
 
 
 def test_jsonl_lone_surrogates_only_matter_where_replylint_reads_them(tmp_path: Path) -> None:
@@ -303,7 +304,7 @@ def test_csv_records_with_quoted_newlines_keep_their_line_numbers(tmp_path: Path
         ("2", "plain", 4, Context(public=False)),
     ]
     assert errors(items) == [
-        f"{path}:5: expected 5 columns, found 2",
+        f"{path}:5 (record 3): expected 5 columns, found 2",
         f"{path}:6 (record 4): empty 'text'",
         f"{path}:8 (record 5): public: expected true or false, found 'maybe'",
     ]
