@@ -259,6 +259,16 @@ def test_unreadable_records_are_records_with_their_own_id_in_jsonl_output(
     ]
 
 
+def test_a_csv_quote_never_closed_is_reported_with_file_and_line(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "r.csv", 'id,text\n1,"unterminated\n')
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "r.csv")
+    assert (rc, out, err) == (
+        2, "No replies checked. 1 input could not be checked (see the errors above).\n",
+        "r.csv:2 (record 1): malformed CSV: unterminated quoted field (a '\"' opened in this row "
+        "is never closed; the rest of the file was not checked)\n")
+
+
 def test_a_lone_surrogate_in_a_record_is_one_input_error_and_the_batch_goes_on(
         work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # A JSON \\ud800 escape without its pair decodes to a str that cannot be printed: it once

@@ -310,6 +310,29 @@ def test_csv_records_with_quoted_newlines_keep_their_line_numbers(tmp_path: Path
     ]
 
 
+UNTERMINATED = ("unterminated quoted field (a '\"' opened in this row is never closed; the rest of "
+                "the file was not checked)")
+
+
+@pytest.mark.parametrize("content, ok, error", [
+    ('id,text\n1,"unterminated\n', [], ":2 (record 1): malformed CSV: " + UNTERMINATED),
+    ('id,text\n1,first\n2,"never closed\n3,swallowed\n', [("1", "first")],
+     ":3 (record 2): malformed CSV: " + UNTERMINATED),
+    ('id,text\n1,"a ""quoted"" word"\n2,"ends the file ""closed"""', [
+        ("1", 'a "quoted" word'), ("2", 'ends the file "closed"')], None),
+    ('id,text\n1,"two\nlines"\n2,5" screen\n', [("1", "two\nlines"), ("2", '5" screen')], None),
+    ('id,"text\n1,x\n', [], ":1: malformed CSV header: " + UNTERMINATED),
+])
+def test_csv_quote_never_closed_is_an_input_error(tmp_path: Path, content: str,
+                                                  ok: list[tuple[str, str]],
+                                                  error: str | None) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(content)
+    items = read(path)
+    assert [(i.id, i.text) for i in items if i.error is None] == ok
+    assert errors(items) == ([f"{path}{error}"] if error else [])
+
+
 def test_csv_without_the_text_column_is_one_error(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_text("id,body\n1,a\n2,b\n3,c\n")

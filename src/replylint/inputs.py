@@ -483,7 +483,8 @@ def _read_csv(stream: IO[bytes], source: str, options: ReadOptions) -> Iterator[
     # Bytes that are not UTF-8 become lone surrogates (\udc80-\udcff) rather than stop the
     # reader, so such a row is one input error and the rows after it are still read.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(text)
+    lines = _Lines(text)
+    reader = csv.reader(lines)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -491,6 +492,9 @@ def _read_csv(stream: IO[bytes], source: str, options: ReadOptions) -> Iterator[
         return
     if header is None:
         yield _failed(source, "empty file", kind="file")
+        return
+    if lines.unterminated():
+        yield _failed(source, f"malformed CSV header: {_UNTERMINATED}", line=1, kind="file")
         return
     bad = _not_utf8(header)
     if bad:
@@ -504,6 +508,7 @@ def _read_csv(stream: IO[bytes], source: str, options: ReadOptions) -> Iterator[
     start = reader.line_num + 1
     while True:
         lineno = start
+        lines.taken.clear()
         try:
             row = next(reader, None)
         except csv.Error as exc:
@@ -513,6 +518,10 @@ def _read_csv(stream: IO[bytes], source: str, options: ReadOptions) -> Iterator[
         if row is None:
             return
         start = reader.line_num + 1
+        if lines.unterminated():
+            yield _line_failed(source, lineno, f"malformed CSV: {_UNTERMINATED}",
+                               _row_id(header, row, options))
+            return
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
@@ -527,6 +536,58 @@ def _read_csv(stream: IO[bytes], source: str, options: ReadOptions) -> Iterator[
                           error=f"not UTF-8: {bad} in column {column!r}")
             continue
         yield _record(data, source, lineno, options, from_csv=True)
+
+
+_UNTERMINATED = ("unterminated quoted field (a '\"' opened in this row is never closed; the rest of "
+                 "the file was not checked)")
+_QUOTED_FIELD = re.compile(r'"(?:[^"]|"")*+"')
+_FIELD_END = re.compile(r"[,\r\n]")
+
+
+class _Lines:
+    """The lines a csv reader takes, one line ahead, so that the row which took the last line
+    of the file can be checked for a quote that is never closed (the csv module, not strict,
+    quietly ends such a field at the end of the file)."""
+
+    def __init__(self, text: Iterable[str]) -> None:
+        self._lines = iter(text)
+        self._next: str | None = next(self._lines, None)
+        self.taken: list[str] = []
+        self.at_end = self._next is None
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = self._next
+        if line is None:
+            raise StopIteration
+        self._next = next(self._lines, None)
+        self.at_end = self._next is None
+        self.taken.append(line)
+        return line
+
+    def unterminated(self) -> bool:
+        """Whether the row just read took the last line inside an open quoted field."""
+        return self.at_end and any('"' in line for line in self.taken) and \
+            _open_quote("".join(self.taken))
+
+
+def _open_quote(raw: str) -> bool:
+    """Whether one CSV row (its raw text) ends inside a quoted field, read as the csv module
+    reads it when not strict: a quote opens a field only at its start, `""` inside is a quote,
+    and text after the closing quote belongs to the field."""
+    pos = 0
+    while True:
+        if raw.startswith('"', pos):
+            closed = _QUOTED_FIELD.match(raw, pos)
+            if closed is None:
+                return True
+            pos = closed.end()
+        end = _FIELD_END.search(raw, pos)
+        if end is None or end.group() != ",":
+            return False
+        pos = end.end()
 
 
 def _not_utf8(cells: list[str]) -> str | None:
