@@ -410,6 +410,23 @@ def test_sarif_format(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
                                     "toolExecutionNotifications": []}]
 
 
+def test_sarif_results_and_notifications_locate_files_the_same_way(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "bi" / "a.txt", "oh damn")
+    write(work / "bi" / "empty.txt", "")
+    rc, out, _ = run(capsys, "check", "--policy", "policy.yaml", "--format", "sarif",
+                     str(work / "bi"), "bi/a.txt")
+    (run_,) = json.loads(out)["runs"]
+    assert rc == 2
+    assert run_["originalUriBaseIds"] == {"%SRCROOT%": {"uri": work.as_uri() + "/"}}
+    notes = run_["invocations"][0]["toolExecutionNotifications"]
+    assert [loc["physicalLocation"]["artifactLocation"]
+            for r in run_["results"] + notes for loc in r["locations"]] == [
+        {"uri": "bi/a.txt", "uriBaseId": "%SRCROOT%"},
+        {"uri": "bi/a.txt", "uriBaseId": "%SRCROOT%"},
+        {"uri": "bi/empty.txt", "uriBaseId": "%SRCROOT%"}]
+
+
 def test_github_format(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(work / "a.txt", "oh damn")
     rc, out, _ = run(capsys, "check", "--policy", "policy.yaml", "--format", "github", "a.txt")
