@@ -478,7 +478,9 @@ def test_front_matter_context_and_suppression(work: Path,
     assert rc == 1
     assert [v["rule"] for v in result["violations"]] == ["swear"]
     assert result["suppressed"] == ["sorry"]
-    assert err == "a.md: warning: replylint.disable names unknown rule 'nope'\n"
+    assert err == ("a.md:3: warning: replylint.disable: 'swear' cannot be disabled: the policy "
+                   "marks it suppressible: false, so it is still checked\n"
+                   "a.md:3: warning: replylint.disable: unknown rule 'nope'\n")
 
 
 def test_rules_left_out_by_select_are_still_known_to_replylint_disable(
@@ -489,7 +491,62 @@ def test_rules_left_out_by_select_are_still_known_to_replylint_disable(
     write(work / "a.md", "---\nreplylint: {disable: [sorry, nope]}\n---\nWe apologize.\n")
     for options in (["--select", "swear"], ["--ignore", "sorry"], []):
         rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "a.md", *options)
-        assert (rc, err) == (0, "a.md: warning: replylint.disable names unknown rule 'nope'\n")
+        assert (rc, err) == (0, "a.md:2: warning: replylint.disable: unknown rule 'nope'\n")
+
+
+FRONT_MATTER_MISTAKES = """\
+---
+chanel: twitter
+customer_id: 42
+Brand: Acme
+agent-name: Maya
+replylint:
+  disable:
+    - signature.x
+    - trading-advice
+    - personal-data
+    - scripted-phrasing
+  reason: template T-12
+---
+Please be advised that we are on it. ^MS
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_front_matter_mistakes_are_one_warning_line_each(
+        work: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    write(work / "a.md", FRONT_MATTER_MISTAKES)
+    rc, out, err = run(capsys, "check", "--policy", "pack:default", "--format", fmt, "a.md")
+    assert rc == 0  # warnings never change the exit code
+    assert err.splitlines() == [
+        "a.md:2: warning: front matter key 'chanel' is not a context field (did you mean "
+        "'channel'?); it is only a message placeholder",
+        "a.md:8: warning: replylint.disable: unknown rule 'signature.x' (did you mean "
+        "'signature'?)",
+        "a.md:9: warning: replylint.disable: 'trading-advice' cannot be disabled: the policy "
+        "marks all 3 rules it names suppressible: false, so they are still checked",
+        "a.md:10: warning: replylint.disable: 'personal-data' cannot be disabled: the policy "
+        "marks all 5 rules it names suppressible: false, so they are still checked",
+    ]
+    if fmt == "json":
+        (result,) = json.loads(out)["results"]
+        assert (result["suppressed"], result["violations"]) == (["scripted-phrasing"], [])
+
+
+def test_disable_warnings_for_records_name_the_record_once_per_file(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "r.jsonl", '{"id": "a", "text": "hi", "replylint": {"disable": ["sory"]}}\n'
+                            '{"id": "b", "text": "hi", "disable": "sory, swear.x, swear"}\n'
+                            '{"text": "hi", "disable": "swear.x"}\n')
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "r.jsonl")
+    assert (rc, out) == (0, "All 3 replies clean.\n")
+    assert err.splitlines() == [
+        "r.jsonl:1 (record a): warning: replylint.disable: unknown rule 'sory' (did you mean "
+        "'sorry'?)",
+        "r.jsonl:2 (record b): warning: disable: unknown rule 'swear.x' (did you mean 'swear'?)",
+        "r.jsonl:2 (record b): warning: disable: 'swear' cannot be disabled: the policy marks it "
+        "suppressible: false, so it is still checked",
+    ]
 
 
 def test_command_line_context_and_front_matter_wins(work: Path,

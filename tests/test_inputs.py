@@ -20,6 +20,7 @@ from replylint.inputs import (
     Item,
     ReadOptions,
     apply_fixes,
+    _near_miss,
     build_context,
     iter_items,
     parse_draft,
@@ -378,6 +379,36 @@ def test_context_validation_messages(data: dict[str, object], message: str) -> N
     with pytest.raises(ContextError) as info:
         build_context(data)
     assert info.value.message == message
+
+
+@pytest.mark.parametrize("key, hint", [
+    ("chanel", " (did you mean 'channel'?)"),
+    ("Channel", " (did you mean 'channel'?)"),
+    ("agnet", " (did you mean 'agent'?)"),
+    ("custmer", " (did you mean 'customer'?)"),
+    ("disabled", " (did you mean 'disable'?)"),
+    ("replylnt", " (did you mean 'replylint'?)"),
+    ("replylint.disable", " (did you mean `replylint: {disable: ...}`?)"),
+    ("channel", None), ("customer_id", None), ("agent-name", None), ("brand", None),
+    ("order_id", None), ("tier", None), ("sentiment", None), ("name", None),
+])
+def test_only_near_misses_of_context_keys_are_warned_about(key: str, hint: str | None) -> None:
+    assert _near_miss(key) == hint
+
+
+def test_front_matter_records_where_each_disabled_rule_was_written(tmp_path: Path) -> None:
+    path = tmp_path / "a.md"
+    path.write_text("---\nchanel: x\nreplylint:\n  disable:\n    - a\n    - b\n---\nHi\n")
+    (item,) = read(path)
+    assert item.warnings == (f"{path}:2: warning: front matter key 'chanel' is not a context "
+                             f"field (did you mean 'channel'?); it is only a message "
+                             f"placeholder",)
+    assert item.disable_at == (("a", "replylint.disable", f"{path}:5"),
+                               ("b", "replylint.disable", f"{path}:6"))
+    path.write_text("---\ndisable: a, b\n---\nHi\n")
+    (item,) = read(path)
+    assert (item.warnings, item.disable_at) == ((), (("a", "disable", f"{path}:2"),
+                                                     ("b", "disable", f"{path}:2")))
 
 
 # --------------------------------------------------------------------------- fixes

@@ -222,7 +222,7 @@ class _Run:
             self.errors = True
             return Result(item, error=InputError(item.source, f"not checked: the policy {ref} "
                                                               f"has errors"))
-        self._warn_unknown_disable(item, ref, linter)
+        self._warn(item, ref, linter)
         report = (self.selection.filter(checked) if checked is not None
                   else self._check(linter, item.text, item))
         fixes = any(v.fix for v in report.violations)
@@ -319,20 +319,20 @@ class _Run:
         self.errors = True
         return Result(item, error=error)
 
-    def _warn_unknown_disable(self, item: Item, ref: PolicyRef, linter: Linter) -> None:
-        from .policy import id_matches
-
-        if not item.context.disable:
+    def _warn(self, item: Item, ref: PolicyRef, linter: Linter) -> None:
+        """Warnings about the draft's front matter or the record's fields (never an exit code)."""
+        for line in item.warnings:
+            print(line, file=self.err)
+        if not item.disable_at:
             return
         policy = self._full_policy(ref, linter)
-        known = [r.id for r in policy.rules] + list(policy.disabled)
-        for rule_id in item.context.disable:
+        for rule_id, key, where in item.disable_at:
             if (item.source, rule_id) in self.warned:
                 continue
-            if not any(id_matches(k, rule_id) or id_matches(rule_id, k) for k in known):
+            problem = _disable_problem(rule_id, policy)
+            if problem:
                 self.warned.add((item.source, rule_id))
-                print(f"{item.source}: warning: replylint.disable names unknown rule "
-                      f"{rule_id!r}", file=self.err)
+                print(f"{where}: warning: {key}: {problem}", file=self.err)
 
     def _full_policy(self, ref: PolicyRef, linter: Linter) -> Policy:
         """The policy before --select/--ignore: a rule they leave out is still a known rule."""
@@ -346,6 +346,34 @@ class _Run:
                 policy = linter.policy
             self.full_policies[ref.key] = policy
         return policy
+
+
+def _disable_problem(rule_id: str, policy: Policy) -> str | None:
+    """What is wrong with disabling `rule_id` in a draft's context, if anything.
+
+    A disable takes the rules whose id is `rule_id` or starts with `rule_id.`, and only those
+    marked suppressible; a rule turned off in the policy is known too.
+    """
+    from .policy import id_matches
+
+    matched = [r for r in policy.rules if id_matches(r.id, rule_id)]
+    if not matched:
+        if any(id_matches(off, rule_id) for off in policy.disabled):
+            return None
+        known = [r.id for r in policy.rules] + list(policy.disabled)
+        close = difflib.get_close_matches(rule_id, known, n=1, cutoff=0.6)
+        return f"unknown rule {rule_id!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+    locked = [r.id for r in matched if not r.suppressible]
+    if not locked:
+        return None
+    if len(locked) == len(matched):
+        what = "it" if len(matched) == 1 else f"all {len(matched)} rules it names"
+        return (f"{rule_id!r} cannot be disabled: the policy marks {what} suppressible: false, "
+                f"so {'it is' if len(matched) == 1 else 'they are'} still checked")
+    one = len(locked) == 1
+    return (f"{rule_id!r} cannot disable {', '.join(locked)}: the policy marks "
+            f"{'it' if one else 'them'} suppressible: false, so {'it is' if one else 'they are'} "
+            f"still checked")
 
 
 def _inputs_setup(args: argparse.Namespace) -> tuple[Selection, PolicyResolver, ReadOptions]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import gzip
 import io
 import json
@@ -40,6 +41,8 @@ _BOM = codecs.BOM_UTF8
 _BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True,
                "false": False, "no": False, "off": False, "0": False}
 _SCALAR_CONTEXT = ("channel", "agent", "customer")
+CONTEXT_KEYS = ("channel", "agent", "customer", "public", "replylint", "disable", "reason")
+"""The keys front matter and records set context with; any other key is a message placeholder."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
 """A lone surrogate: what a JSON or YAML `\\ud800` escape without its pair, or a byte that is not
 UTF-8 read with `surrogateescape`, leaves in a `str`. It is not Unicode text and cannot be printed
@@ -85,6 +88,11 @@ class Item:
     body_line: int = 1
     kind: Literal["draft", "record", "file"] = "draft"
     header: str = ""
+    warnings: tuple[str, ...] = ()
+    """Lines to print as they are (`a.md:2: warning: ...`): mistakes that do not stop the check."""
+    disable_at: tuple[tuple[str, str, str], ...] = ()
+    """Where each rule id of `context.disable` was written: (rule id, key as written, such as
+    `replylint.disable`, and `file:line` or `file:line (record id)`), for warnings about it."""
 
     def file_line(self, line: int) -> int:
         """The file line of a body line; for a record, the record's line in the archive."""
@@ -290,10 +298,59 @@ def _split_draft(text: str, source: str, options: ReadOptions) -> Item:
             where, _ = meta.where(exc.path)
             return _failed(source, f"front matter: {exc.message}",
                            line=where + 1 if where is not None else 2)
+
+        def file_line(path: tuple[str | int, ...], key: bool = False) -> int:
+            line, _ = meta.where(path, key=key)
+            return line + 1 if line is not None else 2  # YAML line 1 is the file's line 2
+
+        warnings = tuple(f"{source}:{file_line((key,), key=True)}: warning: front matter key "
+                         f"{key!r} is not a context field{hint}; it is only a message "
+                         f"placeholder" for key in data if (hint := _near_miss(str(key))))
+        path = _disable_path(data)
+        disable_at: tuple[tuple[str, str, str], ...] = ()
+        if path is not None:
+            value = data[path[0]] if len(path) == 1 else data[path[0]][path[1]]
+            places = ([f"{source}:{file_line(path + (i,))}" for i in range(len(value))]
+                      if isinstance(value, list)
+                      else [f"{source}:{file_line(path)}"] * len(context.disable))
+            disable_at = tuple((rule_id, ".".join(path), where)
+                               for rule_id, where in zip(context.disable, places, strict=True))
     else:
         context = build_context({}, options.context)
+        warnings, disable_at = (), ()
     return Item(source, source, body, context, body_offset=body_offset, body_line=body_line,
-                kind="draft", header=text[:body_offset])
+                kind="draft", header=text[:body_offset], warnings=warnings,
+                disable_at=disable_at)
+
+
+def _near_miss(key: str) -> str | None:
+    """` (did you mean 'channel'?)` for a key that looks like a mistyped context key, else None.
+
+    Other keys are legitimate: they become message placeholders (`{brand}`, `{order_id}`), so a
+    key made of a context key and more words (`customer_id`, `agent-name`) is left alone.
+    """
+    if key in CONTEXT_KEYS:
+        return None
+    folded = key.casefold()
+    head, dot, rest = folded.partition(".")
+    if dot and head == "replylint" and rest in ("disable", "reason"):
+        return f" (did you mean `replylint: {{{rest}: ...}}`?)"
+    words = [word for word in re.split(r"[_\- ]+", folded) if word]
+    if len(words) > 1 and any(word in CONTEXT_KEYS for word in words):
+        return None
+    close = difflib.get_close_matches(folded, CONTEXT_KEYS, n=1, cutoff=0.8)
+    return f" (did you mean {close[0]!r}?)" if close else None
+
+
+def _disable_path(data: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The key whose rule ids `build_context` took for `disable` (the last one written)."""
+    path: tuple[str, ...] | None = None
+    for key, value in data.items():
+        if key == "replylint" and isinstance(value, dict) and value.get("disable") is not None:
+            path = ("replylint", "disable")
+        elif key == "disable" and value is not None:
+            path = ("disable",)
+    return path
 
 
 def _front_matter(text: str) -> tuple[str | None, int, int]:
@@ -637,7 +694,14 @@ def _record(data: dict[str, Any], source: str, lineno: int, options: ReadOptions
         context = build_context(fields, options.context)
     except ContextError as exc:
         return failed(exc.message)
-    return Item(source, rid, text, context, body_line=lineno, kind="record")
+    disable_at: tuple[tuple[str, str, str], ...] = ()
+    if context.disable:
+        path = _disable_path(fields)
+        where = f"{source}:{lineno}" + (f" (record {record})" if record else "")
+        key = ".".join(path) if path else "disable"
+        disable_at = tuple((rule_id, key, where) for rule_id in context.disable)
+    return Item(source, rid, text, context, body_line=lineno, kind="record",
+                disable_at=disable_at)
 
 
 # --------------------------------------------------------------------------- fixes
