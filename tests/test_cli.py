@@ -720,10 +720,12 @@ def test_the_fix_hint_names_only_what_works_for_the_input(
     rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "a.txt", "b.txt.gz",
                        "r.jsonl")
     hints = [line for line in out.splitlines() if "fix available" in line]
+    assert (rc, err) == (1, "")
     assert hints == ["  fix available (--fix or --diff)",
                      "  fix available (--diff; compressed drafts are never rewritten)",
                      "  fix available (archive records are never rewritten)"]
     rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "-")
+    assert (rc, err) == (1, "")
     assert [line for line in out.splitlines() if "fix available" in line] == [
         "  fix available (--fix or --diff)"]
 
