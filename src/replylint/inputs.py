@@ -373,7 +373,8 @@ def _front_matter(text: str) -> tuple[str | None, int, int]:
     return None, -1, 1
 
 
-def build_context(data: Mapping[str, Any], defaults: Mapping[str, Any] | None = None) -> Context:
+def build_context(data: Mapping[str, Any], defaults: Mapping[str, Any] | None = None, *,
+                  check_unicode: bool = True) -> Context:
     """A validated `Context` from front matter or record fields over command-line defaults.
 
     Stricter than `Context.from_mapping`: a mistyped suppression must fail loudly rather than
@@ -381,7 +382,8 @@ def build_context(data: Mapping[str, Any], defaults: Mapping[str, Any] | None = 
     """
     merged: dict[str, Any] = dict(defaults or {})
     for key, value in data.items():
-        _check_unicode(key, value)
+        if check_unicode:
+            _check_unicode(key, value)
         if value is None:
             continue
         if key in _SCALAR_CONTEXT:
@@ -502,7 +504,9 @@ def _read_jsonl(stream: IO[bytes], source: str, options: ReadOptions) -> Iterato
         if not isinstance(data, dict):
             yield _jsonl_failed(source, lineno, f"expected a JSON object, found {found(data)}")
             continue
-        yield _record(data, source, lineno, options, from_csv=False)
+        # Only a `\u` escape can put a lone surrogate in what json.loads returns.
+        yield _record(data, source, lineno, options, from_csv=False,
+                      check_unicode="\\u" in line)
 
 
 def _jsonl_failed(source: str, lineno: int, message: str) -> Item:
@@ -657,12 +661,15 @@ def _not_utf8(cells: list[str]) -> str | None:
 
 
 def _record(data: dict[str, Any], source: str, lineno: int, options: ReadOptions,
-            from_csv: bool, error: str | None = None) -> Item:
-    """One record as an item; `error` makes it an input error (its id is still used if valid)."""
+            from_csv: bool, error: str | None = None, check_unicode: bool = False) -> Item:
+    """One record as an item; `error` makes it an input error (its id is still used if valid).
+
+    `check_unicode`: look for lone surrogates (CSV rows were checked for them as they were read).
+    """
     tf, idf = options.text_field, options.id_field
     raw_id = data.get(idf)
     has_id = raw_id not in (None, "") and not isinstance(raw_id, (dict, list))
-    bad_id = not_unicode(raw_id) if isinstance(raw_id, str) else None
+    bad_id = not_unicode(raw_id) if check_unicode and isinstance(raw_id, str) else None
     rid = str(raw_id) if has_id and not bad_id else f"line {lineno}"
     record = rid if has_id and not bad_id else None
 
@@ -673,7 +680,7 @@ def _record(data: dict[str, Any], source: str, lineno: int, options: ReadOptions
         return failed(error)
     if bad_id:
         return failed(f"{idf!r} is {bad_id}")
-    bad_key = next((k for k in data if not_unicode(k)), None)
+    bad_key = next((k for k in data if not_unicode(k)), None) if check_unicode else None
     if bad_key is not None:
         return failed(f"field name {bad_key!r} is {not_unicode(bad_key)}")
     if tf not in data:
@@ -683,7 +690,7 @@ def _record(data: dict[str, Any], source: str, lineno: int, options: ReadOptions
         return failed(f"{tf!r} must be text, found {found(text)}")
     if not text.strip():
         return failed(f"empty {tf!r}")
-    bad_text = not_unicode(text)
+    bad_text = not_unicode(text) if check_unicode else None
     if bad_text:
         return failed(f"{tf!r} is {bad_text}")
     if len(text) > MAX_LINE_CHARS:
@@ -691,7 +698,7 @@ def _record(data: dict[str, Any], source: str, lineno: int, options: ReadOptions
     fields = {k: v for k, v in data.items()
               if k not in (tf, idf) and not (from_csv and isinstance(v, str) and not v.strip())}
     try:
-        context = build_context(fields, options.context)
+        context = build_context(fields, options.context, check_unicode=check_unicode)
     except ContextError as exc:
         return failed(exc.message)
     disable_at: tuple[tuple[str, str, str], ...] = ()
