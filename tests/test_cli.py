@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -219,6 +221,158 @@ def test_jsonl_bad_line_is_reported_and_the_rest_is_checked(
     ]
 
 
+def test_unreadable_records_are_records_with_their_own_id_in_jsonl_output(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "r.csv", "id,text\n1,oh damn\n2,a,b\n3\n,x,y\n,fine\n")
+    write(work / "r.jsonl", '[1, 2]\n{"text": "fine"}\n{"text": 5}\n')
+    write(work / "empty.csv", "")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--format", "jsonl",
+                       "r.csv", "r.jsonl", "empty.csv")
+    assert rc == 2
+    assert err.splitlines() == [
+        "r.csv:3 (record 2): expected 2 columns, found 3",
+        "r.csv:4 (record 3): expected 2 columns, found 1",
+        "r.csv:5: expected 2 columns, found 3",
+        "r.jsonl:1: expected a JSON object, found a list",
+        "r.jsonl:3: 'text' must be text, found 5",
+        "empty.csv: empty file",
+    ]
+    records = [{k: o[k] for k in ("source", "id", "kind", "body_line") if k in o}
+               | {"error": o.get("error")} for o in map(json.loads, out.splitlines())]
+    assert records == [
+        {"source": "r.csv", "id": "1", "kind": "record", "body_line": 2, "error": None},
+        {"source": "r.csv", "id": "2", "kind": "record", "body_line": 3,
+         "error": {"message": "expected 2 columns, found 3", "line": 3}},
+        {"source": "r.csv", "id": "3", "kind": "record", "body_line": 4,
+         "error": {"message": "expected 2 columns, found 1", "line": 4}},
+        {"source": "r.csv", "id": "line 5", "kind": "record", "body_line": 5,
+         "error": {"message": "expected 2 columns, found 3", "line": 5}},
+        {"source": "r.csv", "id": "line 6", "kind": "record", "body_line": 6, "error": None},
+        # A line that is not a JSON object keeps the file name as its id: see _jsonl_failed.
+        {"source": "r.jsonl", "id": "r.jsonl", "kind": "record", "body_line": 1,
+         "error": {"message": "expected a JSON object, found a list", "line": 1}},
+        {"source": "r.jsonl", "id": "line 2", "kind": "record", "body_line": 2, "error": None},
+        {"source": "r.jsonl", "id": "line 3", "kind": "record", "body_line": 3,
+         "error": {"message": "'text' must be text, found 5", "line": 3}},
+        {"source": "empty.csv", "id": "empty.csv", "kind": "file", "body_line": 1,
+         "error": {"message": "empty file"}},
+    ]
+
+
+def test_a_csv_quote_never_closed_is_reported_with_file_and_line(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "r.csv", 'id,text\n1,"unterminated\n')
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "r.csv")
+    assert (rc, out, err) == (
+        2, "No replies checked. 1 input could not be checked (see the errors above).\n",
+        "r.csv:2 (record 1): malformed CSV: unterminated quoted field (a '\"' opened in this row "
+        "is never closed; the rest of the file was not checked)\n")
+
+
+def test_a_lone_surrogate_in_a_record_is_one_input_error_and_the_batch_goes_on(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A JSON \\ud800 escape without its pair decodes to a str that cannot be printed: it once
+    # aborted the whole text run with "internal error: UnicodeEncodeError".
+    write(work / "r.jsonl", '{"id":"s0","text":"fine"}\n'
+                            '{"id":"s1","text":"bad \\ud800 damn"}\n'
+                            '{"id":"s2","text":"oh damn"}\n')
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "r.jsonl")
+    assert (rc, err) == (2, "r.jsonl:2 (record s1): 'text' is not valid Unicode: lone "
+                            "surrogate \\ud800 at character 5\n")
+    assert out == ("r.jsonl#s2:1:4: error swear swear: 'damn'\n"
+                   " 1 | oh damn\n"
+                   "   |    ^~~~\n"
+                   "Found 1 violation (1 error, 0 warnings, 0 info) in 1 of 2 replies. 1 input "
+                   "could not be checked (see the errors above).\n")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "sarif", "github"])
+def test_lone_surrogates_never_stop_a_run_in_any_format(
+        work: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    write(work / "r.jsonl", '{"id":"s1","text":"bad \\udfff"}\n'
+                            '{"id":"s2","text":"ok","agent":"\\ud83d"}\n'
+                            '{"id":"s3\\udc00","text":"ok"}\n'
+                            '{"id":"s4","text":"ok","\\ud800":"x"}\n'
+                            '{"id":"s5","text":"ok","replylint":{"disable":["a\\udc80"]}}\n'
+                            '{"id":"s6","text":"oh damn \\ud83d\\ude00"}\n')
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--format", fmt, "r.jsonl")
+    assert rc == 2
+    assert err.splitlines() == [
+        "r.jsonl:1 (record s1): 'text' is not valid Unicode: lone surrogate \\udfff at "
+        "character 5",
+        "r.jsonl:2 (record s2): agent: not valid Unicode: lone surrogate \\ud83d at character 1",
+        "r.jsonl:3: 'id' is not valid Unicode: lone surrogate \\udc00 at character 3",
+        "r.jsonl:4 (record s4): field name '\\ud800' is not valid Unicode: lone surrogate "
+        "\\ud800 at character 1",
+        "r.jsonl:5 (record s5): replylint.disable: not valid Unicode: lone surrogate \\udc80 at "
+        "character 2",
+    ]
+    summary = ("Found 1 violation (1 error, 0 warnings, 0 info) in 1 of 1 reply. 5 inputs could "
+               "not be checked (see the errors above).")
+    if fmt in ("text", "github"):
+        assert out.splitlines()[-1] == summary
+    elif fmt == "jsonl":
+        assert [(o["id"], "error" in o) for o in map(json.loads, out.splitlines())] == [
+            ("s1", True), ("s2", True), ("line 3", True), ("s4", True), ("s5", True),
+            ("s6", False)]
+    elif fmt == "json":
+        assert json.loads(out)["summary"]["input_errors"] == 5
+    else:
+        (sarif_run,) = json.loads(out)["runs"]
+        assert len(sarif_run["results"]) == 1
+        assert len(sarif_run["invocations"][0]["toolExecutionNotifications"]) == 5
+
+
+def test_bytes_that_are_not_utf8_in_a_csv_row_are_one_input_error(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "r.csv", b"id,text\n1,caf\xe9 damn\n2,oh damn\n3,\xed\xa0\x80\n")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--format", "jsonl", "r.csv")
+    assert rc == 2
+    assert err.splitlines() == ["r.csv:2 (record 1): not UTF-8: invalid byte 0xe9 in column "
+                                "'text'",
+                                "r.csv:4 (record 3): not UTF-8: invalid byte 0xed in column "
+                                "'text'"]
+    assert [(o["id"], o.get("decision")) for o in map(json.loads, out.splitlines())] == [
+        ("1", None), ("2", "block"), ("3", None)]
+
+
+def test_a_lone_surrogate_in_front_matter_names_its_line(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "a.md", '---\nchannel: twitter\nagent: "\\ud800"\n---\nOh damn.\n')
+    write(work / "b.txt", "Oh damn.")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "a.md", "b.txt")
+    assert (rc, err) == (2, "a.md:3: front matter: agent: not valid Unicode: lone surrogate "
+                            "\\ud800 at character 1\n")
+    assert out.startswith("b.txt:1:4: error swear swear: 'damn'\n")
+
+
+def test_command_line_text_that_is_not_utf8_is_a_usage_error(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "a.txt", "Oh damn.")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--agent", "M\udcff", "a.txt")
+    assert (rc, out, err) == (2, "", "replylint: error: --agent: not valid Unicode: lone "
+                                     "surrogate \\udcff at character 2 (the argument is not "
+                                     "UTF-8 text)\n")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "sarif", "github"])
+def test_a_file_name_that_is_not_utf8_is_checked_and_printed_escaped(
+        work: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    name = os.fsdecode(b"caf\xe9.txt")
+    (work / name).write_text("Oh damn.")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--format", fmt, name)
+    assert (rc, err) == (1, "")
+    shown = {"text": "caf\\udce9.txt:1:4: error swear swear: 'damn'",
+             "github": "::error file=caf\\udce9.txt,line=1,col=4,endLine=1,endColumn=7,"
+                       "title=swear::swear: 'damn'",
+             "jsonl": '{"source": "caf\\udce9.txt", "id": "caf\\udce9.txt", "kind": "draft",',
+             "json": '{"source": "caf\\udce9.txt", "id": "caf\\udce9.txt", "kind": "draft",',
+             "sarif": '"uri": "caf%E9.txt"'}[fmt]
+    assert shown in out
+    if fmt in ("json", "jsonl", "sarif"):
+        json.loads(out.splitlines()[0] if fmt == "jsonl" else out)  # still valid JSON
+
+
 # --------------------------------------------------------------------------- formats
 
 
@@ -254,6 +408,23 @@ def test_sarif_format(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "charLength": 4}
     assert run_["invocations"] == [{"executionSuccessful": True,
                                     "toolExecutionNotifications": []}]
+
+
+def test_sarif_results_and_notifications_locate_files_the_same_way(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "bi" / "a.txt", "oh damn")
+    write(work / "bi" / "empty.txt", "")
+    rc, out, _ = run(capsys, "check", "--policy", "policy.yaml", "--format", "sarif",
+                     str(work / "bi"), "bi/a.txt")
+    (run_,) = json.loads(out)["runs"]
+    assert rc == 2
+    assert run_["originalUriBaseIds"] == {"%SRCROOT%": {"uri": work.as_uri() + "/"}}
+    notes = run_["invocations"][0]["toolExecutionNotifications"]
+    assert [loc["physicalLocation"]["artifactLocation"]
+            for r in run_["results"] + notes for loc in r["locations"]] == [
+        {"uri": "bi/a.txt", "uriBaseId": "%SRCROOT%"},
+        {"uri": "bi/a.txt", "uriBaseId": "%SRCROOT%"},
+        {"uri": "bi/empty.txt", "uriBaseId": "%SRCROOT%"}]
 
 
 def test_github_format(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -307,7 +478,75 @@ def test_front_matter_context_and_suppression(work: Path,
     assert rc == 1
     assert [v["rule"] for v in result["violations"]] == ["swear"]
     assert result["suppressed"] == ["sorry"]
-    assert err == "a.md: warning: replylint.disable names unknown rule 'nope'\n"
+    assert err == ("a.md:3: warning: replylint.disable: 'swear' cannot be disabled: the policy "
+                   "marks it suppressible: false, so it is still checked\n"
+                   "a.md:3: warning: replylint.disable: unknown rule 'nope'\n")
+
+
+def test_rules_left_out_by_select_are_still_known_to_replylint_disable(
+        work: Path, capsys: pytest.CaptureFixture[str], repo: Path) -> None:
+    draft = str(repo / "examples" / "drafts" / "06-approved-template.txt")
+    rc, out, err = run(capsys, "check", "--policy", "pack:default", draft, "--select", "signature")
+    assert (rc, out, err) == (0, "1 reply clean.\n", "")
+    write(work / "a.md", "---\nreplylint: {disable: [sorry, nope]}\n---\nWe apologize.\n")
+    for options in (["--select", "swear"], ["--ignore", "sorry"], []):
+        rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "a.md", *options)
+        assert (rc, err) == (0, "a.md:2: warning: replylint.disable: unknown rule 'nope'\n")
+
+
+FRONT_MATTER_MISTAKES = """\
+---
+chanel: twitter
+customer_id: 42
+Brand: Acme
+agent-name: Maya
+replylint:
+  disable:
+    - signature.x
+    - trading-advice
+    - personal-data
+    - scripted-phrasing
+  reason: template T-12
+---
+Please be advised that we are on it. ^MS
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_front_matter_mistakes_are_one_warning_line_each(
+        work: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    write(work / "a.md", FRONT_MATTER_MISTAKES)
+    rc, out, err = run(capsys, "check", "--policy", "pack:default", "--format", fmt, "a.md")
+    assert rc == 0  # warnings never change the exit code
+    assert err.splitlines() == [
+        "a.md:2: warning: front matter key 'chanel' is not a context field (did you mean "
+        "'channel'?); it is only a message placeholder",
+        "a.md:8: warning: replylint.disable: unknown rule 'signature.x' (did you mean "
+        "'signature'?)",
+        "a.md:9: warning: replylint.disable: 'trading-advice' cannot be disabled: the policy "
+        "marks all 3 rules it names suppressible: false, so they are still checked",
+        "a.md:10: warning: replylint.disable: 'personal-data' cannot be disabled: the policy "
+        "marks all 5 rules it names suppressible: false, so they are still checked",
+    ]
+    if fmt == "json":
+        (result,) = json.loads(out)["results"]
+        assert (result["suppressed"], result["violations"]) == (["scripted-phrasing"], [])
+
+
+def test_disable_warnings_for_records_name_the_record_once_per_file(
+        work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(work / "r.jsonl", '{"id": "a", "text": "hi", "replylint": {"disable": ["sory"]}}\n'
+                            '{"id": "b", "text": "hi", "disable": "sory, swear.x, swear"}\n'
+                            '{"text": "hi", "disable": "swear.x"}\n')
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "r.jsonl")
+    assert (rc, out) == (0, "All 3 replies clean.\n")
+    assert err.splitlines() == [
+        "r.jsonl:1 (record a): warning: replylint.disable: unknown rule 'sory' (did you mean "
+        "'sorry'?)",
+        "r.jsonl:2 (record b): warning: disable: unknown rule 'swear.x' (did you mean 'swear'?)",
+        "r.jsonl:2 (record b): warning: disable: 'swear' cannot be disabled: the policy marks it "
+        "suppressible: false, so it is still checked",
+    ]
 
 
 def test_command_line_context_and_front_matter_wins(work: Path,
@@ -422,6 +661,73 @@ def test_diff_shows_the_fix_and_writes_nothing(work: Path, fixing: None,
     assert out == ("--- a/a.md\n+++ b/a.md\n@@ -1,5 +1,5 @@\n ---\n agent: MS\n ---\n"
                    "-Oh damn!\n+Oh darn!\n Bye\n\\ No newline at end of file\n")
     assert err == "Found 1 violation (1 error, 0 warnings, 0 info) in 1 of 1 reply.\n"
+
+
+def stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def test_fix_on_stdin_writes_the_fixed_reply_to_stdout_and_the_report_to_stderr(
+        work: Path, fixing: None, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    stdin(monkeypatch, b"---\nagent: MS\n---\nOh damn! we apologize")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--fix", "-")
+    assert (rc, out) == (0, "---\nagent: MS\n---\nOh darn! we apologize")
+    assert err == ("-: fixed 1 (swear)\n"
+                   "-:4:10: warning sorry 'we apologize' sounds scripted\n"
+                   " 4 | Oh darn! we apologize\n"
+                   "   |          ^~~~~~~~~~~~\n"
+                   "  suggestion: Sorry about that.\n"
+                   "Found 1 violation (0 errors, 1 warning, 0 info) in 1 of 1 reply. Fixed 1 "
+                   "violation in 1 file.\n")
+    stdin(monkeypatch, b"we apologize")  # nothing to fix: the reply goes through unchanged
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--fix", "-", "--fail-on",
+                       "warning", "--format", "jsonl")
+    assert (rc, out) == (1, "we apologize")
+    assert [(o["id"], o["decision"]) for o in map(json.loads, err.splitlines())] == [
+        ("-", "warn")]
+    stdin(monkeypatch, b"")  # nothing readable: nothing on stdout, exit 2
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--fix", "-")
+    assert (rc, out, err) == (2, "", "-: empty file\nNo replies checked. 1 input could not be "
+                                     "checked (see the errors above).\n")
+
+
+def test_fix_on_stdin_must_be_the_only_input(work: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    write(work / "a.txt", "Oh damn.")
+    stdin(monkeypatch, b"Oh damn.")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--fix", "-", "a.txt")
+    assert (rc, out, err) == (2, "", "replylint: error: --fix with - writes the fixed reply to "
+                                     "standard output, so - must be the only input\n")
+
+
+def test_diff_on_stdin(work: Path, fixing: None, capsys: pytest.CaptureFixture[str],
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    stdin(monkeypatch, b"Oh damn!\n")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--diff", "-")
+    assert (rc, out, err) == (1, "--- a/-\n+++ b/-\n@@ -1 +1 @@\n-Oh damn!\n+Oh darn!\n",
+                              "Found 1 violation (1 error, 0 warnings, 0 info) in 1 of 1 "
+                              "reply.\n")
+
+
+def test_the_fix_hint_names_only_what_works_for_the_input(
+        work: Path, fixing: None, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    write(work / "a.txt", "damn")
+    write(work / "b.txt.gz", gzip.compress(b"damn"))
+    write(work / "r.jsonl", '{"id": 1, "text": "damn"}\n')
+    stdin(monkeypatch, b"damn")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "a.txt", "b.txt.gz",
+                       "r.jsonl")
+    hints = [line for line in out.splitlines() if "fix available" in line]
+    assert (rc, err) == (1, "")
+    assert hints == ["  fix available (--fix or --diff)",
+                     "  fix available (--diff; compressed drafts are never rewritten)",
+                     "  fix available (archive records are never rewritten)"]
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "-")
+    assert (rc, err) == (1, "")
+    assert [line for line in out.splitlines() if "fix available" in line] == [
+        "  fix available (--fix or --diff)"]
 
 
 # --------------------------------------------------------------------------- other commands

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from replylint import Linter
@@ -39,7 +42,7 @@ LINTER = Linter(POLICY)
 DRAFT = parse_draft(b"---\ncustomer: Dana\n---\nHi Dana,\nwe apologize, damn.\n", "d/a.txt")
 RECORD = Item("r.jsonl", "42", "oh damn", Context(), body_line=7, kind="record")
 BROKEN = Item("r.jsonl", "r.jsonl", "", Context(), InputError("r.jsonl", "not valid JSON: x",
-                                                              line=9), body_line=9)
+                                                              line=9), body_line=9, kind="record")
 
 
 def results() -> list[Result]:
@@ -186,8 +189,8 @@ def test_json_is_one_document_with_file_positions_and_errors() -> None:
     assert raw[offset + first["start"]:offset + first["end"]] == "we apologize"
     assert "file_line" not in record["violations"][0]
     assert (record["kind"], record["body_line"], record["id"]) == ("record", 7, "42")
-    assert broken == {"source": "r.jsonl", "id": "r.jsonl", "kind": "draft", "body_line": 9,
-                      "body_offset": 0, "error": {"message": "not valid JSON: x", "line": 9}}
+    assert broken == {"source": "r.jsonl", "id": "r.jsonl", "kind": "record", "body_line": 9,
+                      "error": {"message": "not valid JSON: x", "line": 9}}
     assert doc["summary"] == {"replies": 3, "checked": 2, "with_violations": 2, "violations": 3,
                               "by_severity": {"error": 2, "warning": 1, "info": 0},
                               "input_errors": 1, "fixed": 0}
@@ -221,7 +224,7 @@ def test_sarif_structure() -> None:
     doc = json.loads(render("sarif"))
     assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")
     (run,) = doc["runs"]
-    assert set(run) == {"tool", "invocations", "columnKind", "results"}
+    assert set(run) == {"tool", "invocations", "originalUriBaseIds", "columnKind", "results"}
     driver = run["tool"]["driver"]
     assert driver["name"] == "replylint"
     assert [(r["id"], r["defaultConfiguration"]["level"]) for r in driver["rules"]] == [
@@ -235,7 +238,7 @@ def test_sarif_structure() -> None:
     assert first["level"] == "warning"
     assert first["message"] == {"text": "'we apologize' sounds scripted"}
     assert first["locations"] == [{"physicalLocation": {
-        "artifactLocation": {"uri": "d/a.txt"},
+        "artifactLocation": {"uri": "d/a.txt", "uriBaseId": "%SRCROOT%"},
         "region": {"startLine": 5, "startColumn": 1, "endLine": 5, "endColumn": 13,
                    "charOffset": 32, "charLength": 12}}}]
     raw = DRAFT.header + DRAFT.text
@@ -247,6 +250,105 @@ def test_sarif_structure() -> None:
     assert invocation["executionSuccessful"] is False
     assert invocation["toolExecutionNotifications"][0]["message"] == {
         "text": "r.jsonl:9: not valid JSON: x"}
+
+
+def _props(names: str, required: str = "", **schemas: Any) -> dict[str, Any]:
+    """A SARIF 2.1.0 object: the properties the spec allows (values checked where given)."""
+    return {"type": "object", "additionalProperties": False,
+            "required": required.split(),
+            "properties": {n: schemas.get(n, {}) for n in names.split()}}
+
+
+_TEXT = _props("text markdown id arguments properties", "text", text={"type": "string"})
+_LEVEL = {"enum": ["none", "note", "warning", "error"]}
+_ARTIFACT = _props("uri uriBaseId index description properties", uri={"type": "string"},
+                   uriBaseId={"type": "string"}, description=_TEXT)
+_REGION = _props("startLine startColumn endLine endColumn charOffset charLength byteOffset "
+                 "byteLength snippet message sourceLanguage properties",
+                 **{k: {"type": "integer", "minimum": 1} for k in ("startLine", "startColumn",
+                                                                   "endLine", "endColumn")},
+                 charOffset={"type": "integer", "minimum": 0},
+                 charLength={"type": "integer", "minimum": 0})
+_LOCATION = _props("id physicalLocation logicalLocations message annotations relationships "
+                   "properties",
+                   physicalLocation={"anyOf": [{"required": ["artifactLocation"]},
+                                               {"required": ["address"]}],
+                                     **_props("address artifactLocation region contextRegion "
+                                              "properties", artifactLocation=_ARTIFACT,
+                                              region=_REGION)})
+_LOCATIONS = {"type": "array", "items": _LOCATION}
+SARIF_SHAPE = _props(
+    "$schema version runs inlineExternalProperties properties", "version runs",
+    version={"enum": ["2.1.0"]},
+    runs={"type": "array", "items": _props(
+        "tool invocations originalUriBaseIds columnKind results artifacts properties "
+        "automationDetails baselineGuid conversion language", "tool",
+        columnKind={"enum": ["utf16CodeUnits", "unicodeCodePoints"]},
+        originalUriBaseIds={"type": "object", "additionalProperties": _ARTIFACT},
+        tool=_props("driver extensions properties", "driver", driver=_props(
+            "name version semanticVersion rules informationUri fullName organization "
+            "properties", "name", rules={"type": "array", "items": _props(
+                "id name shortDescription fullDescription help helpUri defaultConfiguration "
+                "properties", "id", shortDescription=_TEXT, fullDescription=_TEXT, help=_TEXT,
+                defaultConfiguration=_props("enabled level rank parameters properties",
+                                            level=_LEVEL))})),
+        invocations={"type": "array", "items": _props(
+            "executionSuccessful toolExecutionNotifications toolConfigurationNotifications "
+            "exitCode workingDirectory commandLine properties", "executionSuccessful",
+            toolExecutionNotifications={"type": "array", "items": _props(
+                "message level locations descriptor associatedRule exception threadId timeUtc "
+                "properties", "message", message=_TEXT, level=_LEVEL, locations=_LOCATIONS)})},
+        results={"type": "array", "items": _props(
+            "ruleId ruleIndex rule kind level message locations partialFingerprints "
+            "fingerprints properties fixes relatedLocations suppressions", "message",
+            level=_LEVEL, message=_TEXT, locations=_LOCATIONS,
+            ruleIndex={"type": "integer", "minimum": 0},
+            partialFingerprints={"type": "object",
+                                 "additionalProperties": {"type": "string"}})})})
+"""The shape of the SARIF 2.1.0 schema (oasis-tcs sarif-schema-2.1.0.json) for every object this
+formatter writes: property names, required properties, enums and ranges."""
+
+
+def sarif(results: list[Result]) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(render("sarif", results))
+    jsonschema.validate(doc, SARIF_SHAPE)
+    return doc
+
+
+def test_sarif_locations_are_relative_to_the_working_directory_everywhere(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    inside = str(tmp_path / "d" / "a.txt")
+    outside = str(tmp_path.parent / "elsewhere" / "b.txt")
+
+    def broken(source: str) -> Result:
+        item = Item(source, source, "", Context(), InputError(source, "empty file"))
+        return Result(item, error=item.error)
+
+    def draft(source: str) -> Result:
+        item = dataclasses.replace(DRAFT, source=source, id=source)
+        return Result(item, LINTER.check(item.text, item.context), policy=POLICY)
+
+    doc = sarif([draft(inside), broken("d/empty.txt"), draft("d/../d/a b%.txt"), draft(outside),
+                 broken(outside), draft("-"), broken("-")])
+    (run,) = doc["runs"]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.as_uri() + "/"}}
+    located = [loc["physicalLocation"]["artifactLocation"]
+               for r in run["results"] + run["invocations"][0]["toolExecutionNotifications"]
+               for loc in r["locations"]]
+    relative = {"uri": "d/a.txt", "uriBaseId": "%SRCROOT%"}
+    spaced = {"uri": "d/a%20b%25.txt", "uriBaseId": "%SRCROOT%"}
+    absolute = {"uri": (tmp_path.parent / "elsewhere" / "b.txt").as_uri()}
+    stdin = {"description": {"text": "standard input"}}
+    assert located == [relative] * 2 + [spaced] * 2 + [absolute] * 2 + [stdin] * 2 + [
+        {"uri": "d/empty.txt", "uriBaseId": "%SRCROOT%"}, absolute, stdin]
+
+
+def test_sarif_documents_have_the_shape_of_the_sarif_2_1_0_schema() -> None:
+    doc = sarif(results())
+    assert len(doc["runs"][0]["results"]) == 3
+    with pytest.raises(jsonschema.ValidationError):  # the shape check does check
+        jsonschema.validate({**doc, "runs": [{**doc["runs"][0], "uriBase": {}}]}, SARIF_SHAPE)
 
 
 def test_sarif_registers_sub_ids_under_their_parent() -> None:

@@ -19,6 +19,7 @@ from replylint.inputs import (
     ContextError,
     Item,
     ReadOptions,
+    _near_miss,
     apply_fixes,
     build_context,
     iter_items,
@@ -239,8 +240,19 @@ def test_jsonl_records_carry_context_and_bad_lines_do_not_stop_the_run(tmp_path:
         f"{path}:7 (record e): empty 'text'",
         f"{path}:8: not UTF-8: invalid byte 0xe9 at byte offset 24 of the line",
     ]
-    assert [i.id for i in items if i.error is not None] == [
-        str(path), str(path), "7", "n", "e", str(path)]
+    assert [(i.id, i.kind) for i in items if i.error is not None] == [
+        (str(path), "record"), (str(path), "record"), ("7", "record"), ("n", "record"),
+        ("e", "record"), (str(path), "record")]
+
+
+def test_jsonl_lone_surrogates_only_matter_where_replylint_reads_them(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"id": "a", "text": "ok \\ud83d\\ude00", "meta": {"cut": "\\ud83d"}}\n'
+                    '{"id": "b", "text": "cut emoji \\ud83d"}\n')
+    items = read(path)
+    assert [(i.id, i.text) for i in items if i.error is None] == [("a", "ok \U0001f600")]
+    assert errors(items) == [f"{path}:2 (record b): 'text' is not valid Unicode: lone surrogate "
+                             f"\\ud83d at character 11"]
 
 
 def test_jsonl_custom_fields_and_gzip(tmp_path: Path) -> None:
@@ -293,10 +305,33 @@ def test_csv_records_with_quoted_newlines_keep_their_line_numbers(tmp_path: Path
         ("2", "plain", 4, Context(public=False)),
     ]
     assert errors(items) == [
-        f"{path}:5: expected 5 columns, found 2",
+        f"{path}:5 (record 3): expected 5 columns, found 2",
         f"{path}:6 (record 4): empty 'text'",
         f"{path}:8 (record 5): public: expected true or false, found 'maybe'",
     ]
+
+
+UNTERMINATED = ("unterminated quoted field (a '\"' opened in this row is never closed; the rest of "
+                "the file was not checked)")
+
+
+@pytest.mark.parametrize("content, ok, error", [
+    ('id,text\n1,"unterminated\n', [], ":2 (record 1): malformed CSV: " + UNTERMINATED),
+    ('id,text\n1,first\n2,"never closed\n3,swallowed\n', [("1", "first")],
+     ":3 (record 2): malformed CSV: " + UNTERMINATED),
+    ('id,text\n1,"a ""quoted"" word"\n2,"ends the file ""closed"""', [
+        ("1", 'a "quoted" word'), ("2", 'ends the file "closed"')], None),
+    ('id,text\n1,"two\nlines"\n2,5" screen\n', [("1", "two\nlines"), ("2", '5" screen')], None),
+    ('id,"text\n1,x\n', [], ":1: malformed CSV header: " + UNTERMINATED),
+])
+def test_csv_quote_never_closed_is_an_input_error(tmp_path: Path, content: str,
+                                                  ok: list[tuple[str, str]],
+                                                  error: str | None) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(content)
+    items = read(path)
+    assert [(i.id, i.text) for i in items if i.error is None] == ok
+    assert errors(items) == ([f"{path}{error}"] if error else [])
 
 
 def test_csv_without_the_text_column_is_one_error(tmp_path: Path) -> None:
@@ -332,11 +367,48 @@ def test_iter_items_is_lazy(tmp_path: Path) -> None:
     ({"replylint": {"disable": ["ok", 3]}},
      "replylint.disable: expected a list of rule ids, found a list"),
     ({"reason": ["x"]}, "reason: expected text, found a list"),
+    ({"agent": "\ud800"}, "agent: not valid Unicode: lone surrogate \\ud800 at character 1"),
+    ({"replylint": {"reason": "ok \udfff"}},
+     "replylint.reason: not valid Unicode: lone surrogate \\udfff at character 4"),
+    ({"disable": ["a", "b\udc80"]},
+     "disable: not valid Unicode: lone surrogate \\udc80 at character 2"),
+    ({"x\ud800": 1}, "field name 'x\\ud800': not valid Unicode: lone surrogate \\ud800 at "
+                      "character 2"),
 ])
 def test_context_validation_messages(data: dict[str, object], message: str) -> None:
     with pytest.raises(ContextError) as info:
         build_context(data)
     assert info.value.message == message
+
+
+@pytest.mark.parametrize("key, hint", [
+    ("chanel", " (did you mean 'channel'?)"),
+    ("Channel", " (did you mean 'channel'?)"),
+    ("agnet", " (did you mean 'agent'?)"),
+    ("custmer", " (did you mean 'customer'?)"),
+    ("disabled", " (did you mean 'disable'?)"),
+    ("replylnt", " (did you mean 'replylint'?)"),
+    ("replylint.disable", " (did you mean `replylint: {disable: ...}`?)"),
+    ("channel", None), ("customer_id", None), ("agent-name", None), ("brand", None),
+    ("order_id", None), ("tier", None), ("sentiment", None), ("name", None),
+])
+def test_only_near_misses_of_context_keys_are_warned_about(key: str, hint: str | None) -> None:
+    assert _near_miss(key) == hint
+
+
+def test_front_matter_records_where_each_disabled_rule_was_written(tmp_path: Path) -> None:
+    path = tmp_path / "a.md"
+    path.write_text("---\nchanel: x\nreplylint:\n  disable:\n    - a\n    - b\n---\nHi\n")
+    (item,) = read(path)
+    assert item.warnings == (f"{path}:2: warning: front matter key 'chanel' is not a context "
+                             f"field (did you mean 'channel'?); it is only a message "
+                             f"placeholder",)
+    assert item.disable_at == (("a", "replylint.disable", f"{path}:5"),
+                               ("b", "replylint.disable", f"{path}:6"))
+    path.write_text("---\ndisable: a, b\n---\nHi\n")
+    (item,) = read(path)
+    assert (item.warnings, item.disable_at) == ((), (("a", "disable", f"{path}:2"),
+                                                     ("b", "disable", f"{path}:2")))
 
 
 # --------------------------------------------------------------------------- fixes

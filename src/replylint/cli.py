@@ -20,7 +20,7 @@ from .errors import InputError, PolicyError, UsageError
 from .exitcodes import ExitCode
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .config import PolicyResolver, Selection
+    from .config import PolicyRef, PolicyResolver, Selection
     from .formatters import Result
     from .inputs import Item, ReadOptions
     from .linter import Linter
@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return ExitCode.ERROR
+    _tolerant_output()
     try:
         return int(args.run(args))
     except UsageError as exc:
@@ -203,6 +204,7 @@ class _Run:
     reported_policies: set[str] = dataclasses.field(default_factory=set)
     warned: set[tuple[str, str]] = dataclasses.field(default_factory=set)
     specs: dict[str, LinterSpec] = dataclasses.field(default_factory=dict)
+    full_policies: dict[str, Policy] = dataclasses.field(default_factory=dict)
 
     def result(self, item: Item, checked: Report | None = None) -> Result:
         """The result for one input; `checked` is its report when a worker process checked it."""
@@ -220,11 +222,12 @@ class _Run:
             self.errors = True
             return Result(item, error=InputError(item.source, f"not checked: the policy {ref} "
                                                               f"has errors"))
-        self._warn_unknown_disable(item, linter.policy)
+        self._warn(item, ref, linter)
         report = (self.selection.filter(checked) if checked is not None
                   else self._check(linter, item.text, item))
         fixes = any(v.fix for v in report.violations)
-        if fixes and (self.args.diff or self.args.fix) and item.kind == "draft":
+        if (fixes and (self.args.diff or self.args.fix) and item.kind == "draft") or \
+                self._fixes_to_stdout(item):
             return self._fix(item, report, linter)
         self._tally(report)
         return Result(item, report, policy=linter.policy)
@@ -248,6 +251,12 @@ class _Run:
             seed(spec, linter)
         return Job(spec, item.text, item.context)
 
+    def _fixes_to_stdout(self, item: Item) -> bool:
+        """`--fix` on a draft read from stdin writes the reply, fixed or not, to stdout (the
+        report then goes to stderr), as ruff does."""
+        return (self.args.fix and not self.args.diff and item.source == "-"
+                and item.kind == "draft" and item.error is None)
+
     def _check(self, linter: Linter, text: str, item: Item) -> Report:
         return self.selection.filter(linter.check(text, item.context))
 
@@ -268,6 +277,12 @@ class _Run:
             self._diff(item, text)
             self._tally(report)
             return Result(item, report, policy=linter.policy)
+        if self._fixes_to_stdout(item):
+            self.out.write(item.header + text)
+            self.out.flush()
+            self._tally(fixed_report)
+            return Result(dataclasses.replace(item, text=text), fixed_report,
+                          policy=linter.policy, fixed=tuple(fixed))
         if not fixed or not fixable(item):
             self._tally(report)
             return Result(item, report, policy=linter.policy)
@@ -304,26 +319,61 @@ class _Run:
         self.errors = True
         return Result(item, error=error)
 
-    def _warn_unknown_disable(self, item: Item, policy: Policy) -> None:
-        from .policy import id_matches
-
-        for rule_id in item.context.disable:
+    def _warn(self, item: Item, ref: PolicyRef, linter: Linter) -> None:
+        """Warnings about the draft's front matter or the record's fields (never an exit code)."""
+        for line in item.warnings:
+            print(line, file=self.err)
+        if not item.disable_at:
+            return
+        policy = self._full_policy(ref, linter)
+        for rule_id, key, where in item.disable_at:
             if (item.source, rule_id) in self.warned:
                 continue
-            known = [r.id for r in policy.rules] + list(policy.disabled)
-            if not any(id_matches(k, rule_id) or id_matches(rule_id, k) for k in known) and \
-                    not (self.selection and _mentioned(rule_id, self.selection)):
+            problem = _disable_problem(rule_id, policy)
+            if problem:
                 self.warned.add((item.source, rule_id))
-                print(f"{item.source}: warning: replylint.disable names unknown rule "
-                      f"{rule_id!r}", file=self.err)
+                print(f"{where}: warning: {key}: {problem}", file=self.err)
+
+    def _full_policy(self, ref: PolicyRef, linter: Linter) -> Policy:
+        """The policy before --select/--ignore: a rule they leave out is still a known rule."""
+        if not self.selection:
+            return linter.policy
+        policy = self.full_policies.get(ref.key)
+        if policy is None:
+            try:
+                policy = ref.load()
+            except PolicyError:  # changed on disk since it compiled: the selected rules will do
+                policy = linter.policy
+            self.full_policies[ref.key] = policy
+        return policy
 
 
-def _mentioned(rule_id: str, selection: Selection) -> bool:
-    """A rule removed by --select/--ignore is not unknown, only not run."""
+def _disable_problem(rule_id: str, policy: Policy) -> str | None:
+    """What is wrong with disabling `rule_id` in a draft's context, if anything.
+
+    A disable takes the rules whose id is `rule_id` or starts with `rule_id.`, and only those
+    marked suppressible; a rule turned off in the policy is known too.
+    """
     from .policy import id_matches
 
-    return any(id_matches(rule_id, s) or id_matches(s, rule_id)
-               for s in (*selection.select, *selection.ignore))
+    matched = [r for r in policy.rules if id_matches(r.id, rule_id)]
+    if not matched:
+        if any(id_matches(off, rule_id) for off in policy.disabled):
+            return None
+        known = [r.id for r in policy.rules] + list(policy.disabled)
+        close = difflib.get_close_matches(rule_id, known, n=1, cutoff=0.6)
+        return f"unknown rule {rule_id!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+    locked = [r.id for r in matched if not r.suppressible]
+    if not locked:
+        return None
+    if len(locked) == len(matched):
+        what = "it" if len(matched) == 1 else f"all {len(matched)} rules it names"
+        return (f"{rule_id!r} cannot be disabled: the policy marks {what} suppressible: false, "
+                f"so {'it is' if len(matched) == 1 else 'they are'} still checked")
+    one = len(locked) == 1
+    return (f"{rule_id!r} cannot disable {', '.join(locked)}: the policy marks "
+            f"{'it' if one else 'them'} suppressible: false, so {'it is' if one else 'they are'} "
+            f"still checked")
 
 
 def _inputs_setup(args: argparse.Namespace) -> tuple[Selection, PolicyResolver, ReadOptions]:
@@ -331,6 +381,7 @@ def _inputs_setup(args: argparse.Namespace) -> tuple[Selection, PolicyResolver, 
     from .config import PolicyResolver, Selection
     from .inputs import ReadOptions
 
+    _check_argument_text(args)
     selection = Selection.parse(args.select, args.ignore)
     resolver = PolicyResolver(args.policy, selection=selection,
                               redact=not args.show_personal_data)
@@ -342,17 +393,40 @@ def _inputs_setup(args: argparse.Namespace) -> tuple[Selection, PolicyResolver, 
     return selection, resolver, read
 
 
+def _check_argument_text(args: argparse.Namespace) -> None:
+    """Option values become context, field names and rule ids: bytes that are not UTF-8 (which
+    Python keeps as lone surrogates) would reach the output, so they are a usage error. Paths
+    may hold such bytes: they name files, and are printed with escapes."""
+    from .inputs import not_unicode
+
+    for name in ("channel", "agent", "customer", "text_field", "id_field", "policy", "select",
+                 "ignore", "group_by", "date_field"):
+        values = getattr(args, name, None)
+        for value in values if isinstance(values, list) else [values]:
+            problem = not_unicode(value) if isinstance(value, str) else None
+            if problem:
+                option = "--" + name.replace("_", "-")
+                raise UsageError(f"{option}: {problem} (the argument is not UTF-8 text)")
+
+
 def run_check(args: argparse.Namespace) -> ExitCode:
     from .formatters import FORMATTERS, FormatOptions, Statistics, Summary
     from .parallel import cpu_count
 
     out, err = sys.stdout, sys.stderr
+    stdin_fix = args.fix and not args.diff and "-" in args.paths and args.stdin_format == "text"
+    if stdin_fix and len(args.paths) > 1:
+        raise UsageError("--fix with - writes the fixed reply to standard output, so - must be "
+                         "the only input")
     selection, resolver, read = _inputs_setup(args)
     formatter = None
     if not args.diff:
-        formatter = FORMATTERS[args.format](out, FormatOptions(
-            color=_use_color(args.color, out), quiet=args.quiet, statistics=args.statistics,
-            err=err))
+        # With `--fix -` stdout carries the fixed reply and nothing else: the report goes to
+        # stderr.
+        report_to = err if stdin_fix else out
+        formatter = FORMATTERS[args.format](report_to, FormatOptions(
+            color=_use_color(args.color, report_to), quiet=args.quiet,
+            statistics=args.statistics, err=err))
     summary = Summary(statistics=Statistics() if args.statistics else None)
     run = _Run(args, out, err, resolver, selection)
     buffered = formatter is None or not formatter.streams or args.quiet
@@ -663,6 +737,16 @@ def _print_policy_error(exc: PolicyError, stream: TextIO | None = None) -> None:
     stream = stream or sys.stderr
     for issue in exc.issues:
         print(issue, file=stream)
+
+
+def _tolerant_output() -> None:
+    """Never fail on output that cannot be encoded (a file name holding bytes that are not UTF-8):
+    write `\\udcff`-style escapes, as Python already does on stderr."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            pass
 
 
 def _silence_stdout() -> None:

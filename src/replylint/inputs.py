@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import gzip
 import io
 import json
 import os
+import re
 import stat
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -29,6 +31,7 @@ MAX_FILE_BYTES = 10_000_000
 """A draft file (or stdin draft) larger than this is rejected unread: no reply is 10 MB."""
 MAX_LINE_CHARS = 1_000_000
 """A longer line in a draft, or a longer record text, is rejected rather than checked."""
+_TOO_LONG = f"line is longer than the {MAX_LINE_CHARS:,}-character limit"
 
 DRAFT_SUFFIXES = (".txt", ".md")
 ARCHIVE_SUFFIXES = (".jsonl", ".csv")
@@ -38,6 +41,12 @@ _BOM = codecs.BOM_UTF8
 _BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True,
                "false": False, "no": False, "off": False, "0": False}
 _SCALAR_CONTEXT = ("channel", "agent", "customer")
+CONTEXT_KEYS = ("channel", "agent", "customer", "public", "replylint", "disable", "reason")
+"""The keys front matter and records set context with; any other key is a message placeholder."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone surrogate: what a JSON or YAML `\\ud800` escape without its pair, or a byte that is not
+UTF-8 read with `surrogateescape`, leaves in a `str`. It is not Unicode text and cannot be printed
+or encoded, so a value holding one is an input error."""
 
 Format = Literal["text", "jsonl", "csv"]
 
@@ -64,6 +73,10 @@ class Item:
     context, never part of the reply. `body_offset` is the character offset of the body in the
     file and `body_line` the file line where it starts, so a violation on line L of the body is
     on line `body_line + L - 1` of the file. For archive records `body_line` is the record's line.
+
+    `kind` is `draft`, `record` (one line or row of an archive, readable or not; its `id` is the
+    record's id, or `line N` when it has none that can be read) or `file` (an error about a
+    whole archive or directory: unreadable, empty, no text column, corrupt gzip).
     """
 
     source: str
@@ -73,8 +86,13 @@ class Item:
     error: InputError | None = None
     body_offset: int = 0
     body_line: int = 1
-    kind: Literal["draft", "record"] = "draft"
+    kind: Literal["draft", "record", "file"] = "draft"
     header: str = ""
+    warnings: tuple[str, ...] = ()
+    """Lines to print as they are (`a.md:2: warning: ...`): mistakes that do not stop the check."""
+    disable_at: tuple[tuple[str, str, str], ...] = ()
+    """Where each rule id of `context.disable` was written: (rule id, key as written, such as
+    `replylint.disable`, and `file:line` or `file:line (record id)`), for warnings about it."""
 
     def file_line(self, line: int) -> int:
         """The file line of a body line; for a record, the record's line in the archive."""
@@ -146,16 +164,17 @@ def parse_draft(raw: bytes, source: str, options: ReadOptions = ReadOptions()) -
 
 
 def _read_path(path: Path, shown: str, options: ReadOptions, explicit: bool) -> Iterator[Item]:
+    whole: Literal["draft", "file"] = "file" if archive_kind(path.name) else "draft"
     try:
         info = path.stat()
     except FileNotFoundError:
-        yield _failed(shown, "no such file or directory")
+        yield _failed(shown, "no such file or directory", kind=whole)
         return
     except PermissionError:
-        yield _failed(shown, "permission denied")
+        yield _failed(shown, "permission denied", kind=whole)
         return
     except OSError as exc:
-        yield _failed(shown, f"cannot read: {exc.strerror or exc}")
+        yield _failed(shown, f"cannot read: {exc.strerror or exc}", kind=whole)
         return
     if stat.S_ISDIR(info.st_mode):
         yield from _walk(path, shown, options)
@@ -173,10 +192,10 @@ def _walk(directory: Path, shown: str, options: ReadOptions) -> Iterator[Item]:
         with os.scandir(directory) as it:
             entries = sorted(it, key=lambda e: e.name)
     except PermissionError:
-        yield _failed(shown, "cannot list directory: permission denied")
+        yield _failed(shown, "cannot list directory: permission denied", kind="file")
         return
     except OSError as exc:
-        yield _failed(shown, f"cannot list directory: {exc.strerror or exc}")
+        yield _failed(shown, f"cannot list directory: {exc.strerror or exc}", kind="file")
         return
     for entry in entries:
         if entry.name.startswith("."):
@@ -226,10 +245,10 @@ def _read_archive(path: Path, shown: str, kind: Format, options: ReadOptions) ->
     try:
         stream = cast(IO[bytes], gzip.open(path, "rb") if gz else open(path, "rb"))
     except PermissionError:
-        yield _failed(shown, "permission denied")
+        yield _failed(shown, "permission denied", kind="file")
         return
     except OSError as exc:
-        yield _failed(shown, f"cannot read: {exc.strerror or exc}")
+        yield _failed(shown, f"cannot read: {exc.strerror or exc}", kind="file")
         return
     with stream:
         yield from read_stream(stream, shown, kind, options)
@@ -246,7 +265,7 @@ def _guard_stream(items: Iterator[Item], source: str) -> Iterator[Item]:
         gz = isinstance(exc, (gzip.BadGzipFile, EOFError, zlib.error))
         what = "gzip data is corrupt or truncated" if gz else "read error"
         yield _failed(source, f"{what}: {exc}; the rest of the file was not checked",
-                      line=last_line + 1 if last_line else None)
+                      line=last_line + 1 if last_line else None, kind="file")
 
 
 # --------------------------------------------------------------------------- drafts
@@ -279,10 +298,59 @@ def _split_draft(text: str, source: str, options: ReadOptions) -> Item:
             where, _ = meta.where(exc.path)
             return _failed(source, f"front matter: {exc.message}",
                            line=where + 1 if where is not None else 2)
+
+        def file_line(path: tuple[str | int, ...], key: bool = False) -> int:
+            line, _ = meta.where(path, key=key)
+            return line + 1 if line is not None else 2  # YAML line 1 is the file's line 2
+
+        warnings = tuple(f"{source}:{file_line((key,), key=True)}: warning: front matter key "
+                         f"{key!r} is not a context field{hint}; it is only a message "
+                         f"placeholder" for key in data if (hint := _near_miss(str(key))))
+        path = _disable_path(data)
+        disable_at: tuple[tuple[str, str, str], ...] = ()
+        if path is not None:
+            value = data[path[0]] if len(path) == 1 else data[path[0]][path[1]]
+            places = ([f"{source}:{file_line(path + (i,))}" for i in range(len(value))]
+                      if isinstance(value, list)
+                      else [f"{source}:{file_line(path)}"] * len(context.disable))
+            disable_at = tuple((rule_id, ".".join(path), where)
+                               for rule_id, where in zip(context.disable, places, strict=True))
     else:
         context = build_context({}, options.context)
+        warnings, disable_at = (), ()
     return Item(source, source, body, context, body_offset=body_offset, body_line=body_line,
-                kind="draft", header=text[:body_offset])
+                kind="draft", header=text[:body_offset], warnings=warnings,
+                disable_at=disable_at)
+
+
+def _near_miss(key: str) -> str | None:
+    """` (did you mean 'channel'?)` for a key that looks like a mistyped context key, else None.
+
+    Other keys are legitimate: they become message placeholders (`{brand}`, `{order_id}`), so a
+    key made of a context key and more words (`customer_id`, `agent-name`) is left alone.
+    """
+    if key in CONTEXT_KEYS:
+        return None
+    folded = key.casefold()
+    head, dot, rest = folded.partition(".")
+    if dot and head == "replylint" and rest in ("disable", "reason"):
+        return f" (did you mean `replylint: {{{rest}: ...}}`?)"
+    words = [word for word in re.split(r"[_\- ]+", folded) if word]
+    if len(words) > 1 and any(word in CONTEXT_KEYS for word in words):
+        return None
+    close = difflib.get_close_matches(folded, CONTEXT_KEYS, n=1, cutoff=0.8)
+    return f" (did you mean {close[0]!r}?)" if close else None
+
+
+def _disable_path(data: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The key whose rule ids `build_context` took for `disable` (the last one written)."""
+    path: tuple[str, ...] | None = None
+    for key, value in data.items():
+        if key == "replylint" and isinstance(value, dict) and value.get("disable") is not None:
+            path = ("replylint", "disable")
+        elif key == "disable" and value is not None:
+            path = ("disable",)
+    return path
 
 
 def _front_matter(text: str) -> tuple[str | None, int, int]:
@@ -305,7 +373,8 @@ def _front_matter(text: str) -> tuple[str | None, int, int]:
     return None, -1, 1
 
 
-def build_context(data: Mapping[str, Any], defaults: Mapping[str, Any] | None = None) -> Context:
+def build_context(data: Mapping[str, Any], defaults: Mapping[str, Any] | None = None, *,
+                  check_unicode: bool = True) -> Context:
     """A validated `Context` from front matter or record fields over command-line defaults.
 
     Stricter than `Context.from_mapping`: a mistyped suppression must fail loudly rather than
@@ -313,6 +382,8 @@ def build_context(data: Mapping[str, Any], defaults: Mapping[str, Any] | None = 
     """
     merged: dict[str, Any] = dict(defaults or {})
     for key, value in data.items():
+        if check_unicode:
+            _check_unicode(key, value)
         if value is None:
             continue
         if key in _SCALAR_CONTEXT:
@@ -340,6 +411,37 @@ def build_context(data: Mapping[str, Any], defaults: Mapping[str, Any] | None = 
         elif not isinstance(value, (dict, list)):
             merged[key] = value
     return Context.from_mapping(merged)
+
+
+def _check_unicode(key: Any, value: Any) -> None:
+    """Raise `ContextError` for a lone surrogate in a context key or in a value that is used."""
+    if isinstance(key, str) and (problem := not_unicode(key)):
+        raise ContextError(f"field name {key!r}: {problem}", (key,))
+    path: tuple[str | int, ...] = (key,)
+    values: list[tuple[tuple[str | int, ...], Any]] = [(path, value)]
+    if key in ("replylint", "disable"):  # the only nested values a context reads
+        if isinstance(value, dict):
+            values += [((key, k), v) for k, v in value.items()]
+        values += [(p + (i,), v) for p, vs in list(values) if isinstance(vs, list)
+                   for i, v in enumerate(vs)]
+    for where, item in values:
+        if isinstance(item, str) and (problem := not_unicode(item)):
+            name = shown(".".join(str(p) for p in where if isinstance(p, str)))
+            raise ContextError(f"{name}: {problem}", where)
+
+
+def not_unicode(text: str) -> str | None:
+    """Why `text` is not Unicode text (a lone surrogate, 1-based position), or None."""
+    found_at = _SURROGATE.search(text)
+    if found_at is None:
+        return None
+    return (f"not valid Unicode: lone surrogate \\u{ord(found_at.group()):04x} at character "
+            f"{found_at.start() + 1}")
+
+
+def shown(text: str) -> str:
+    """`text` safe to print: lone surrogates written as `\\udcff` escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _as_bool(value: Any, path: tuple[str | int, ...]) -> bool:
@@ -376,8 +478,7 @@ def _text(value: Any, path: tuple[str | int, ...]) -> str:
 def _read_jsonl(stream: IO[bytes], source: str, options: ReadOptions) -> Iterator[Item]:
     for lineno, raw in _bounded_lines(stream):
         if raw is None:
-            yield _failed(source, f"line is longer than the {MAX_LINE_CHARS:,}-character limit",
-                          line=lineno)
+            yield _jsonl_failed(source, lineno, _TOO_LONG)
             continue
         if lineno == 1 and raw.startswith(_BOM):
             raw = raw[len(_BOM):]
@@ -386,25 +487,36 @@ def _read_jsonl(stream: IO[bytes], source: str, options: ReadOptions) -> Iterato
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield _failed(source, f"not UTF-8: invalid byte 0x{raw[exc.start]:02x} at byte "
-                                  f"offset {exc.start} of the line", line=lineno)
+            yield _jsonl_failed(source, lineno, f"not UTF-8: invalid byte 0x{raw[exc.start]:02x} "
+                                               f"at byte offset {exc.start} of the line")
             continue
         if len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
-            yield _failed(source, f"line is longer than the {MAX_LINE_CHARS:,}-character limit",
-                          line=lineno)
+            yield _jsonl_failed(source, lineno, _TOO_LONG)
             continue
         try:
             data = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
-            yield _failed(source, f"not valid JSON: {exc.msg} (column {exc.colno})", line=lineno)
+            yield _jsonl_failed(source, lineno, f"not valid JSON: {exc.msg} (column {exc.colno})")
             continue
         except RecursionError:
-            yield _failed(source, "not valid JSON: nested too deeply", line=lineno)
+            yield _jsonl_failed(source, lineno, "not valid JSON: nested too deeply")
             continue
         if not isinstance(data, dict):
-            yield _failed(source, f"expected a JSON object, found {found(data)}", line=lineno)
+            yield _jsonl_failed(source, lineno, f"expected a JSON object, found {found(data)}")
             continue
-        yield _record(data, source, lineno, options, from_csv=False)
+        # Only a `\u` escape can put a lone surrogate in what json.loads returns.
+        yield _record(data, source, lineno, options, from_csv=False,
+                      check_unicode="\\u" in line)
+
+
+def _jsonl_failed(source: str, lineno: int, message: str) -> Item:
+    """A JSONL line that is not a JSON object (or not readable at all) has no id of its own.
+
+    It is identified by the file name for now: tests/test_parallel.py pins that id. The intended
+    id is `line N`, as for CSV rows and records without an id (a change to that test's expected
+    ids goes with it).
+    """
+    return _line_failed(source, lineno, message, shown_id=source)
 
 
 def _bounded_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
@@ -429,62 +541,148 @@ def _bounded_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
 def _read_csv(stream: IO[bytes], source: str, options: ReadOptions) -> Iterator[Item]:
     if csv.field_size_limit() < MAX_LINE_CHARS + 1:
         csv.field_size_limit(MAX_LINE_CHARS + 1)
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
+    # Bytes that are not UTF-8 become lone surrogates (\udc80-\udcff) rather than stop the
+    # reader, so such a row is one input error and the rows after it are still read.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    lines = _Lines(text)
+    reader = csv.reader(lines)
     try:
         header = next(reader, None)
-    except UnicodeDecodeError as exc:
-        yield _failed(source, f"not UTF-8: {exc.reason}", line=1)
-        return
     except csv.Error as exc:
-        yield _failed(source, f"malformed CSV header: {exc}", line=1)
+        yield _failed(source, f"malformed CSV header: {exc}", line=1, kind="file")
         return
     if header is None:
-        yield _failed(source, "empty file")
+        yield _failed(source, "empty file", kind="file")
+        return
+    if lines.unterminated():
+        yield _failed(source, f"malformed CSV header: {_UNTERMINATED}", line=1, kind="file")
+        return
+    bad = _not_utf8(header)
+    if bad:
+        yield _failed(source, f"not UTF-8: {bad} in the header", line=1, kind="file")
         return
     header = [h.strip() for h in header]
     if options.text_field not in header:
-        yield _failed(source, f"no {options.text_field!r} column (columns: "
-                              f"{_listing(header)}); use --text-field", line=1)
+        yield _failed(source, f"no {options.text_field!r} column (columns: {_listing(header)}); "
+                              f"use --text-field", line=1, kind="file")
         return
     start = reader.line_num + 1
     while True:
         lineno = start
+        lines.taken.clear()
         try:
             row = next(reader, None)
-        except UnicodeDecodeError as exc:
-            yield _failed(source, f"not UTF-8: {exc.reason}; the rest of the file was not "
-                                  f"checked", line=lineno)
-            return
         except csv.Error as exc:
             start = reader.line_num + 1
-            yield _failed(source, f"malformed CSV: {exc}", line=lineno)
+            yield _line_failed(source, lineno, f"malformed CSV: {exc}")
             continue
         if row is None:
             return
         start = reader.line_num + 1
+        if lines.unterminated():
+            yield _line_failed(source, lineno, f"malformed CSV: {_UNTERMINATED}",
+                               _row_id(header, row, options))
+            return
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            yield _failed(source, f"expected {len(header)} columns, found {len(row)}",
-                          line=lineno)
+            yield _line_failed(source, lineno, f"expected {len(header)} columns, found "
+                                               f"{len(row)}", _row_id(header, row, options))
             continue
-        yield _record(dict(zip(header, row, strict=True)), source, lineno, options, from_csv=True)
+        data = dict(zip(header, row, strict=True))
+        bad = _not_utf8(row)
+        if bad:
+            column = next(h for h, cell in data.items() if _SURROGATE.search(cell))
+            yield _record(data, source, lineno, options, from_csv=True,
+                          error=f"not UTF-8: {bad} in column {column!r}")
+            continue
+        yield _record(data, source, lineno, options, from_csv=True)
+
+
+_UNTERMINATED = ("unterminated quoted field (a '\"' opened in this row is never closed; the rest of "
+                 "the file was not checked)")
+_QUOTED_FIELD = re.compile(r'"(?:[^"]|"")*+"')
+_FIELD_END = re.compile(r"[,\r\n]")
+
+
+class _Lines:
+    """The lines a csv reader takes, one line ahead, so that the row which took the last line
+    of the file can be checked for a quote that is never closed (the csv module, not strict,
+    quietly ends such a field at the end of the file)."""
+
+    def __init__(self, text: Iterable[str]) -> None:
+        self._lines = iter(text)
+        self._next: str | None = next(self._lines, None)
+        self.taken: list[str] = []
+        self.at_end = self._next is None
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = self._next
+        if line is None:
+            raise StopIteration
+        self._next = next(self._lines, None)
+        self.at_end = self._next is None
+        self.taken.append(line)
+        return line
+
+    def unterminated(self) -> bool:
+        """Whether the row just read took the last line inside an open quoted field."""
+        return self.at_end and any('"' in line for line in self.taken) and \
+            _open_quote("".join(self.taken))
+
+
+def _open_quote(raw: str) -> bool:
+    """Whether one CSV row (its raw text) ends inside a quoted field, read as the csv module
+    reads it when not strict: a quote opens a field only at its start, `""` inside is a quote,
+    and text after the closing quote belongs to the field."""
+    pos = 0
+    while True:
+        if raw.startswith('"', pos):
+            closed = _QUOTED_FIELD.match(raw, pos)
+            if closed is None:
+                return True
+            pos = closed.end()
+        end = _FIELD_END.search(raw, pos)
+        if end is None or end.group() != ",":
+            return False
+        pos = end.end()
+
+
+def _not_utf8(cells: list[str]) -> str | None:
+    """`invalid byte 0xe9` for the first byte that `surrogateescape` kept in the cells, or None."""
+    for cell in cells:
+        found_at = _SURROGATE.search(cell)
+        if found_at is not None:
+            return f"invalid byte 0x{ord(found_at.group()) - 0xdc00:02x}"
+    return None
 
 
 def _record(data: dict[str, Any], source: str, lineno: int, options: ReadOptions,
-            from_csv: bool) -> Item:
+            from_csv: bool, error: str | None = None, check_unicode: bool = False) -> Item:
+    """One record as an item; `error` makes it an input error (its id is still used if valid).
+
+    `check_unicode`: look for lone surrogates (CSV rows were checked for them as they were read).
+    """
     tf, idf = options.text_field, options.id_field
     raw_id = data.get(idf)
     has_id = raw_id not in (None, "") and not isinstance(raw_id, (dict, list))
-    rid = str(raw_id) if has_id else f"line {lineno}"
-    record = rid if has_id else None
+    bad_id = not_unicode(raw_id) if check_unicode and isinstance(raw_id, str) else None
+    rid = str(raw_id) if has_id and not bad_id else f"line {lineno}"
+    record = rid if has_id and not bad_id else None
 
     def failed(message: str) -> Item:
-        return Item(source, rid, "", Context(), InputError(source, message, record=record,
-                                                           line=lineno),
-                    body_line=lineno, kind="record")
+        return _line_failed(source, lineno, message, record)
 
+    if error is not None:
+        return failed(error)
+    if bad_id:
+        return failed(f"{idf!r} is {bad_id}")
+    bad_key = next((k for k in data if not_unicode(k)), None) if check_unicode else None
+    if bad_key is not None:
+        return failed(f"field name {bad_key!r} is {not_unicode(bad_key)}")
     if tf not in data:
         return failed(f"no {tf!r} field (fields: {_listing(list(data))}); use --text-field")
     text = data[tf]
@@ -492,15 +690,25 @@ def _record(data: dict[str, Any], source: str, lineno: int, options: ReadOptions
         return failed(f"{tf!r} must be text, found {found(text)}")
     if not text.strip():
         return failed(f"empty {tf!r}")
+    bad_text = not_unicode(text) if check_unicode else None
+    if bad_text:
+        return failed(f"{tf!r} is {bad_text}")
     if len(text) > MAX_LINE_CHARS:
         return failed(f"{tf!r} is longer than the {MAX_LINE_CHARS:,}-character limit")
     fields = {k: v for k, v in data.items()
               if k not in (tf, idf) and not (from_csv and isinstance(v, str) and not v.strip())}
     try:
-        context = build_context(fields, options.context)
+        context = build_context(fields, options.context, check_unicode=check_unicode)
     except ContextError as exc:
         return failed(exc.message)
-    return Item(source, rid, text, context, body_line=lineno, kind="record")
+    disable_at: tuple[tuple[str, str, str], ...] = ()
+    if context.disable:
+        path = _disable_path(fields)
+        where = f"{source}:{lineno}" + (f" (record {record})" if record else "")
+        key = ".".join(path) if path else "disable"
+        disable_at = tuple((rule_id, key, where) for rule_id in context.disable)
+    return Item(source, rid, text, context, body_line=lineno, kind="record",
+                disable_at=disable_at)
 
 
 # --------------------------------------------------------------------------- fixes
@@ -549,6 +757,15 @@ def fixable(item: Item) -> bool:
             and not item.source.lower().endswith(".gz"))
 
 
+def fix_hint(item: Item) -> str:
+    """How a safe fix in `item` can be applied, naming only the options that work for it."""
+    if item.kind != "draft":
+        return "archive records are never rewritten"
+    if item.source != "-" and not fixable(item):
+        return "--diff; compressed drafts are never rewritten"
+    return "--fix or --diff"
+
+
 def rewrite_draft(item: Item, new_body: str) -> None:
     """Write a fixed reply back to its file, keeping the front matter and any BOM.
 
@@ -576,9 +793,29 @@ def rewrite_draft(item: Item, new_body: str) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _failed(source: str, message: str, line: int | None = None) -> Item:
+def _failed(source: str, message: str, line: int | None = None,
+            kind: Literal["draft", "file"] = "draft") -> Item:
+    """A draft, or a whole file (an archive, a directory), that could not be read."""
     return Item(source, source, "", Context(), InputError(source, message, line=line),
-                body_line=line or 1)
+                body_line=line or 1, kind=kind)
+
+
+def _line_failed(source: str, lineno: int, message: str, rid: str | None = None,
+                 shown_id: str | None = None) -> Item:
+    """A record of an archive that could not be read: its id if it has one, else `shown_id`,
+    else `line N` as for a readable record without an id."""
+    return Item(source, rid or shown_id or f"line {lineno}", "", Context(),
+                InputError(source, message, record=rid, line=lineno), body_line=lineno,
+                kind="record")
+
+
+def _row_id(header: list[str], row: list[str], options: ReadOptions) -> str | None:
+    """The id cell of a CSV row that cannot be a record, when there is a readable one."""
+    try:
+        cell = row[header.index(options.id_field)].strip()
+    except (ValueError, IndexError):
+        return None
+    return cell if cell and not _SURROGATE.search(cell) else None
 
 
 def _too_large(size: int, more: bool = False) -> str:

@@ -1,6 +1,7 @@
 """One JSON document: `{"version": 1, "results": [...], "summary": {...}}`.
 
-Each result has `source`, `id`, `kind` (`draft` or `record`), `body_line` (the file line where
+Each result has `source`, `id`, `kind` (`draft`, `record`, or `file` for an error about a whole
+archive or directory; see `inputs.Item`), `body_line` (the file line where
 the reply starts: after the front matter for drafts, the record's line for archives),
 `body_offset` (drafts: the character offset of the reply in the file), then `decision`, `ok`,
 `policy`, `policy_hash`, `violations` and `suppressed`, or `error` (`message`, `line`) when the

@@ -4,12 +4,19 @@ Drafts get a region with file lines and code-point columns (`columnKind: unicode
 `endColumn` exclusive) plus `charOffset`/`charLength` in the file. Archive records get the
 record's line and a `record` property. Inputs that could not be read become tool execution
 notifications and make `executionSuccessful` false.
+
+Every artifact location, of a result or of a notification, is written the same way: a path
+inside the working directory is a relative URI with `uriBaseId: %SRCROOT%`, and the run's
+`originalUriBaseIds` gives `%SRCROOT%` as the working directory's absolute `file:` URI (as SARIF
+2.1.0 §3.14.14 recommends, so code scanning resolves it against the repository); a path outside
+it is an absolute `file:` URI; standard input has no URI, only a description.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +27,7 @@ from ..policy import Rule
 from .base import Formatter, Result, Summary, file_position
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+ROOT = "%SRCROOT%"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
@@ -27,6 +35,7 @@ class SarifFormatter(Formatter):
     streams = False
 
     def begin(self) -> None:
+        self._root = Path.cwd()
         self._rules: dict[str, dict[str, Any]] = {}
         self._results: list[dict[str, Any]] = []
         self._notifications: list[dict[str, Any]] = []
@@ -40,8 +49,8 @@ class SarifFormatter(Formatter):
             assert result.error is not None
             self._notifications.append({
                 "level": "error", "message": {"text": str(result.error)},
-                "locations": [_location(item.source, {"startLine": result.error.line}
-                                        if result.error.line else None)]})
+                "locations": [self._location(item.source, {"startLine": result.error.line}
+                                             if result.error.line else None)]})
             return
         for v in result.violations:
             rule_id = v.rule
@@ -60,7 +69,7 @@ class SarifFormatter(Formatter):
                 "ruleId": rule_id,
                 "level": LEVELS[v.severity.value],
                 "message": {"text": v.message},
-                "locations": [_location(item.source, region)],
+                "locations": [self._location(item.source, region)],
                 "partialFingerprints": {"replylint/v1": _fingerprint(item.source, item.id, v.rule,
                                                                      v.matched)},
             }
@@ -80,6 +89,7 @@ class SarifFormatter(Formatter):
                                 "semanticVersion": __version__, "rules": rules}},
             "invocations": [{"executionSuccessful": not self._notifications,
                              "toolExecutionNotifications": self._notifications}],
+            "originalUriBaseIds": {ROOT: {"uri": directory_uri(self._root)}},
             "columnKind": "unicodeCodePoints",
             "results": self._results,
         }
@@ -87,6 +97,12 @@ class SarifFormatter(Formatter):
         json.dump(doc, self.out, ensure_ascii=False, indent=2)
         self.out.write("\n")
         self.side_statistics(summary)
+
+    def _location(self, source: str, region: dict[str, Any] | None) -> dict[str, Any]:
+        physical: dict[str, Any] = {"artifactLocation": artifact_location(source, self._root)}
+        if region:
+            physical["region"] = region
+        return {"physicalLocation": physical}
 
 
 def rule_descriptor(rule: Rule) -> dict[str, Any]:
@@ -112,22 +128,26 @@ def _first_sentence(text: str) -> str:
     return text[:cut + 1] if cut >= 0 else text
 
 
-def _location(source: str, region: dict[str, Any] | None) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(source)}}
-    if region:
-        physical["region"] = region
-    return {"physicalLocation": physical}
-
-
-def artifact_uri(source: str) -> str:
-    """A relative path stays a relative URI (code scanning resolves it against the repo)."""
+def artifact_location(source: str, root: Path) -> dict[str, Any]:
+    """A SARIF artifactLocation: relative to `root` (the `%SRCROOT%` base) when the file is in
+    it, else an absolute `file:` URI; standard input has no URI."""
     if source == "-":
-        return "stdin"
-    path = Path(source)
-    if path.is_absolute():
-        return path.as_uri()
-    return quote(path.as_posix(), safe="/")
+        return {"description": {"text": "standard input"}}
+    path = Path(os.path.normpath(root / source))  # lexical: `..` is resolved, links are not
+    try:
+        inside = path.relative_to(root)
+    except ValueError:
+        return {"uri": path.as_uri()}
+    # Bytes, so that a name that is not UTF-8 is percent-encoded as the bytes it is on disk.
+    return {"uri": quote(os.fsencode(inside.as_posix()), safe="/"), "uriBaseId": ROOT}
+
+
+def directory_uri(directory: Path) -> str:
+    """The `file:` URI of a directory, ending in `/` as a base URI must."""
+    uri = directory.as_uri()
+    return uri if uri.endswith("/") else uri + "/"
 
 
 def _fingerprint(*parts: object) -> str:
-    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
+    text = "\x1f".join(str(p) for p in parts)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from ..inputs import Item
+from ..inputs import Item, fix_hint
 from ..model import Violation
 from ..text import LineIndex, line_text
 from .base import Formatter, Result, Summary
@@ -64,7 +64,7 @@ class TextFormatter(Formatter):
         for suggestion in v.suggestions:
             print(f"  {self._paint('suggestion', _GREEN)}: {printable(suggestion)}", file=self.out)
         if v.fix:
-            print(f"  {self._paint('fix available', _DIM)} (--fix or --diff)", file=self.out)
+            print(f"  {self._paint('fix available', _DIM)} ({fix_hint(item)})", file=self.out)
 
     def _paint(self, text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if self.options.color else text
