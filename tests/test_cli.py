@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import regex
 
 import replylint
 import replylint.cli as cli
@@ -845,7 +846,39 @@ def test_progress_only_on_a_terminal_for_long_runs(work: Path, capsys: pytest.Ca
     rc, _, err = run(capsys, "check", "--policy", "policy.yaml", "--format", "json", "r.jsonl")
     assert (rc, err) == (0, "")
     monkeypatch.setattr(cli, "_isatty", lambda stream: True)
+    monkeypatch.delenv("CI", raising=False)
     rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--format", "json", "r.jsonl")
     assert rc == 0 and json.loads(out)["summary"]["replies"] == 250
-    assert err.startswith("\r201 replies (") and err.endswith("\r")
-    assert err.strip(" \r").count("\n") == 0
+    assert regex.fullmatch(r"201 / 250 replies \(80%\) [\d,]+/s, ETA \d+s\r +\r", err), err
+    monkeypatch.setenv("CI", "true")
+    rc, out, err = run(capsys, "check", "--policy", "policy.yaml", "--format", "json", "r.jsonl")
+    assert (rc, err) == (0, "")
+
+
+def test_messages_wipe_the_progress_line_first(work: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: a warning ran into the progress line (`2,306 replies (2,762/s)bad.jsonl:...`)."""
+    lines = [f'{{"id": {i}, "text": "fine {i}"}}\n' for i in range(260)]
+    lines[230] = "not json\n"
+    write(work / "r.jsonl", "".join(lines))
+    monkeypatch.setattr(cli, "_isatty", lambda stream: True)
+    monkeypatch.delenv("CI", raising=False)
+    rc, _, err = run(capsys, "check", "--policy", "policy.yaml", "--format", "json", "r.jsonl")
+    progress, message = err.split("\rr.jsonl:231: not valid JSON")
+    assert rc == 2 and regex.fullmatch(r"201 / 260 replies \(77%\) [^\r\n]+\r +", progress)
+    assert message.endswith("\n")
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(0.2, "0s"), (59.6, "1m 00s"), (61, "1m 01s"),
+                                                (3725, "1h 02m")])
+def test_eta_reads_like_a_duration(seconds: float, shown: str) -> None:
+    assert cli._duration(seconds) == shown
+
+
+def test_reply_count_for_the_eta(work: Path) -> None:
+    write(work / "a.jsonl", '{"text": "a"}\n{"text": "b"}')
+    write(work / "b.csv", "id,text\n1,a\n2,b\n3,c\n")
+    write(work / "d" / "x.txt", "hi")
+    write(work / "d" / "y.md", "hi")
+    assert cli._count_replies(["a.jsonl", "b.csv", "d"]) == 7
+    assert cli._count_replies(["a.jsonl", "-"]) is None

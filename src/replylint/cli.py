@@ -13,7 +13,7 @@ import time
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from . import __version__
 from .errors import InputError, PolicyError, UsageError
@@ -428,18 +428,21 @@ def run_check(args: argparse.Namespace) -> ExitCode:
             color=_use_color(args.color, report_to), quiet=args.quiet,
             statistics=args.statistics, err=err))
     summary = Summary(statistics=Statistics() if args.statistics else None)
-    run = _Run(args, out, err, resolver, selection)
     buffered = formatter is None or not formatter.streams or args.quiet
-    progress = _Progress(err, enabled=_isatty(err) and (buffered or not _isatty(out)))
+    progress = _Progress(err, _isatty(err) and (buffered or not _isatty(out)), args.paths)
+    err = progress.stream
+    run = _Run(args, out, err, resolver, selection)
     if formatter is not None:
         formatter.begin()
     jobs = 1 if (args.fix or args.diff) else (args.jobs or cpu_count())
-    for result in _results(run, iter_items(args.paths, read), jobs, auto=not args.jobs):
-        summary.add(result)
-        progress.tick()
-        if formatter is not None:
-            formatter.result(result)
-    progress.done()
+    try:
+        for result in _results(run, iter_items(args.paths, read), jobs, auto=not args.jobs):
+            summary.add(result)
+            progress.tick()
+            if formatter is not None:
+                formatter.result(result)
+    finally:
+        progress.done()
     if formatter is not None:
         formatter.end(summary)
     else:
@@ -460,16 +463,18 @@ def run_report(args: argparse.Namespace) -> ExitCode:
     selection, resolver, read = _inputs_setup(args)
     audit = Audit(group_by=args.group_by or ("brand", "agent"),
                   date_field=args.date_field or None, top=max(args.top, 1))
-    run = _Run(args, out, err, resolver, selection)
-    progress = _Progress(err, enabled=_isatty(err))
-    for result in _results(run, iter_items(args.paths, read), args.jobs or cpu_count(),
-                           auto=not args.jobs):
-        if result.report is None:
-            audit.add_error()
-        else:
-            audit.add(result.report.violations, result.item.context)
-        progress.tick()
-    progress.done()
+    progress = _Progress(err, _isatty(err), args.paths)
+    run = _Run(args, out, progress.stream, resolver, selection)
+    try:
+        for result in _results(run, iter_items(args.paths, read), args.jobs or cpu_count(),
+                               auto=not args.jobs):
+            if result.report is None:
+                audit.add_error()
+            else:
+                audit.add(result.report.violations, result.item.context)
+            progress.tick()
+    finally:
+        progress.done()
     if args.format == "json":
         out.write(json.dumps(audit.to_dict(), indent=2, ensure_ascii=False) + "\n")
     elif args.format == "html":
@@ -541,15 +546,22 @@ def _isatty(stream: TextIO) -> bool:
 
 
 class _Progress:
-    """`\\r12,345 replies (3,456/s)` on stderr for long runs on a terminal; silent in pipes."""
+    """`12,345 / 80,000 replies (15%) 3,456/s, ETA 16s` on stderr for long runs on a terminal.
 
-    def __init__(self, stream: TextIO, enabled: bool) -> None:
-        self.stream = stream
-        self.enabled = enabled
+    Silent when stderr is not a terminal or the `CI` environment variable is set. Everything
+    else written to stderr goes through `stream`, which wipes the progress line first, so a
+    warning never runs into it; `done()` (also on Ctrl-C) leaves the line clean.
+    """
+
+    def __init__(self, stream: TextIO, enabled: bool, paths: Sequence[str] = ()) -> None:
+        self.raw = stream
+        self.enabled = enabled and not _in_ci()
+        self.stream = cast(TextIO, _Wiping(stream, self)) if self.enabled else stream
         self.count = 0
         self.started = time.monotonic()
         self.last = 0.0
         self.shown = 0
+        self.total = _count_replies(paths) if self.enabled else None
 
     def tick(self) -> None:
         self.count += 1
@@ -560,15 +572,89 @@ class _Progress:
             return
         self.last = now
         rate = self.count / max(now - self.started, 1e-9)
-        text = f"\r{self.count:,} replies ({rate:,.0f}/s)"
+        if self.total and self.count <= self.total:
+            left = (self.total - self.count) / max(rate, 1e-9)
+            text = (f"{self.count:,} / {self.total:,} replies "
+                    f"({self.count / self.total:.0%}) {rate:,.0f}/s, ETA {_duration(left)}")
+        else:
+            text = f"{self.count:,} replies ({rate:,.0f}/s)"
+        self.wipe()
+        self.raw.write(text)
+        self.raw.flush()
         self.shown = len(text)
-        self.stream.write(text)
-        self.stream.flush()
+
+    def wipe(self) -> None:
+        if self.shown:
+            self.raw.write("\r" + " " * self.shown + "\r")
+            self.raw.flush()
+            self.shown = 0
 
     def done(self) -> None:
-        if self.shown:
-            self.stream.write("\r" + " " * self.shown + "\r")
-            self.stream.flush()
+        self.wipe()
+
+
+class _Wiping:
+    """A stderr that wipes the progress line before anything else is written to it."""
+
+    def __init__(self, stream: TextIO, progress: _Progress) -> None:
+        self._stream = stream
+        self._progress = progress
+
+    def write(self, text: str) -> int:
+        self._progress.wipe()
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+
+
+def _count_replies(paths: Sequence[str]) -> int | None:
+    """How many replies the inputs hold, for the ETA: a draft is one, a JSONL or CSV file one
+    per line (CSV: minus the header); None when unknown (stdin, gzip, very large inputs)."""
+    total = 0
+    budget = 2 << 30  # count at most 2 GB of lines, about a second
+    for path in paths:
+        if path == "-":
+            return None
+        root = Path(path)
+        files = sorted(root.rglob("*")) if root.is_dir() else [root]
+        for file in files:
+            suffix = file.suffix.lower()
+            if suffix in (".txt", ".md"):
+                total += 1
+            elif suffix in (".jsonl", ".csv") and file.is_file():
+                size = file.stat().st_size
+                budget -= size
+                if budget < 0:
+                    return None
+                lines = _count_lines(file)
+                total += max(lines - 1, 0) if suffix == ".csv" else lines
+            elif suffix == ".gz":
+                return None
+    return total or None
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    last = b"\n"
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
 
 
 # --------------------------------------------------------------------------- rules / explain
