@@ -148,3 +148,61 @@ rules:
         "swear",
         "tip",
     }
+
+
+def worker_pids_seen(pool: ProcessChecker, pairs: list[tuple[int, Job | None]]) -> set[int]:
+    """Every worker process alive while `pool` maps `pairs` (sampled after each result)."""
+    import multiprocessing
+
+    seen: set[int] = set()
+    for _ in pool.map(iter(pairs)):
+        seen.update(p.pid for p in multiprocessing.active_children() if p.pid is not None)
+    return seen
+
+
+def jobs_for(n: int) -> list[tuple[int, Job | None]]:
+    spec = LinterSpec(PolicyRef("pack:default"), Selection(), True)
+    return [(i, Job(spec, TEXTS[i % len(TEXTS)], Context())) for i in range(n)]
+
+
+def test_no_more_workers_start_than_there_are_chunks_of_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: `--jobs 8` on a small archive forked all 8 workers for 2 chunks of work."""
+    from replylint import parallel
+
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 2)  # 4 is allowed: the cap is not the point
+    with ProcessChecker(4, chunk=64) as pool:
+        assert len(worker_pids_seen(pool, jobs_for(100))) == 2  # 100 replies: 2 chunks of 64
+
+
+def test_jobs_are_capped_at_twice_the_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: `--jobs 9999` forked ~1,000 processes and the machine ran out of memory."""
+    from replylint import parallel
+
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 1)
+    with ProcessChecker(4, chunk=8) as pool:  # 40 chunks of work, but 1 CPU: 2 workers at most
+        assert pool.jobs == 2
+        assert len(worker_pids_seen(pool, jobs_for(320))) == 2
+
+
+@pytest.mark.parametrize(
+    ("requested", "expected", "clamped"),
+    [(0, 3, False), (1, 1, False), (6, 6, False), (7, 6, True), (9999, 6, True)],
+)
+def test_clamp_jobs_says_in_one_line_when_it_lowers_the_request(
+    monkeypatch: pytest.MonkeyPatch, requested: int, expected: int, clamped: bool
+) -> None:
+    """0 is auto (the CPU count); the cap is twice the CPU count (here 3)."""
+    import io
+
+    from replylint import parallel
+
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 3)
+    err = io.StringIO()
+    assert parallel.clamp_jobs(requested, err) == expected
+    warning = (
+        f"replylint: warning: --jobs {requested} is more than twice the 3 CPUs this process "
+        "may use; using 6 worker processes\n"
+    )
+    assert err.getvalue() == (warning if clamped else "")
