@@ -9,6 +9,10 @@ keeps it for every later chunk.
 The number of workers is bounded twice: never more than twice the CPUs this process may use
 (`max_jobs`), and never more than the chunks of work the input has, so a small input never
 pays for processes it cannot use.
+
+Workers never outlive the parent: each asks the kernel for SIGTERM when its parent dies
+(Linux `prctl(PR_SET_PDEATHSIG)`; elsewhere a thread watches `os.getppid()`), and while the
+pool runs, SIGTERM to the parent terminates the workers before the parent dies of it.
 """
 
 from __future__ import annotations
@@ -16,11 +20,15 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import signal
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from types import FrameType
 from typing import Generic, Self, TextIO, TypeVar
 
 from .config import PolicyRef, Selection
@@ -114,6 +122,46 @@ def clamp_jobs(requested: int, warn: TextIO | None = None) -> int:
     return limit
 
 
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal a process receives when the thread that forked it exits."""
+WATCHDOG_SECONDS = 1.0
+"""How often a worker without PR_SET_PDEATHSIG checks that its parent is still there."""
+_orphan_guard = "prctl" if sys.platform.startswith("linux") else "watchdog"
+"""How workers notice the parent died: "prctl", "watchdog", or "off" (tests only)."""
+
+
+def _die_with_parent(parent: int, guard: str) -> None:
+    """Worker initializer: exit when `parent` dies; leave Ctrl-C and SIGTERM to the parent.
+
+    The parent handles SIGINT (it shuts the pool down in order) and, forked, its SIGTERM
+    handler would otherwise run in the worker too.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if guard == "prctl" and not _set_parent_death_signal(signal.SIGTERM):
+        guard = "watchdog"
+    if guard == "watchdog":
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # it died before the guard was in place
+        os._exit(1)
+
+
+def _set_parent_death_signal(signum: int) -> bool:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)) == 0
+    except (OSError, AttributeError):  # no libc prctl (not Linux)
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCHDOG_SECONDS)
+    os._exit(1)
+
+
 def _context() -> multiprocessing.context.BaseContext:
     # Forking shares the parent's compiled policies and imported modules at no cost; elsewhere
     # (macOS, Windows) workers start fresh and compile the policy once each.
@@ -146,6 +194,7 @@ class ProcessChecker:
         """Worker processes started (0 until `map` has read enough input to know)."""
         self._entered = False
         self._pool: ProcessPoolExecutor | None = None
+        self._sigterm: _SigtermGuard | None = None
 
     def __enter__(self) -> Self:
         self._entered = True
@@ -156,6 +205,9 @@ class ProcessChecker:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._sigterm is not None:
+            self._sigterm.release()
+            self._sigterm = None
 
     def map(self, pairs: Iterable[tuple[T, Job | None]]) -> Iterator[tuple[T, Report | None]]:
         if not self._entered:
@@ -178,12 +230,55 @@ class ProcessChecker:
 
     def _start(self, workers: int) -> None:
         self.workers = workers
-        self._pool = ProcessPoolExecutor(workers, mp_context=_context())
+        # PR_SET_PDEATHSIG fires when the forking *thread* exits: this one, which keeps the
+        # pool until __exit__ (forked workers start in the thread of the first submission).
+        self._pool = ProcessPoolExecutor(
+            workers,
+            mp_context=_context(),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(), _orphan_guard),
+        )
+        self._sigterm = _SigtermGuard.hold(self._pool)
 
     def _submit(self, items: list[tuple[T, Job | None]]) -> _Chunk[T]:
         assert self._pool is not None
         jobs = [job for _, job in items if job is not None]
         return _Chunk(items, self._pool.submit(_check_chunk, jobs) if jobs else None)
+
+
+class _SigtermGuard:
+    """While a pool runs, SIGTERM to this process terminates the workers, then this process.
+
+    Installed only where SIGTERM would kill the process outright (the default action, in the
+    main thread), so an application's own SIGTERM handling is left alone; the process still
+    dies of the signal, with the exit status a supervisor expects.
+    """
+
+    def __init__(self, pool: ProcessPoolExecutor) -> None:
+        self.pool = pool
+        self.owner = os.getpid()
+
+    @classmethod
+    def hold(cls, pool: ProcessPoolExecutor) -> _SigtermGuard | None:
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return None
+        guard = cls(pool)
+        signal.signal(signal.SIGTERM, guard.terminate)
+        return guard
+
+    def terminate(self, signum: int, frame: FrameType | None) -> None:
+        signal.signal(signum, signal.SIG_DFL)
+        if os.getpid() == self.owner:  # not in a worker forked before it reset the handler
+            # The executor keeps its processes in a private dict; list() copies it at once.
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
+        signal.raise_signal(signum)
+
+    def release(self) -> None:
+        if signal.getsignal(signal.SIGTERM) == self.terminate:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _chunks(pairs: Iterable[T], size: int) -> Iterator[list[T]]:
