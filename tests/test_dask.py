@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ pd = pytest.importorskip("pandas")
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
-from replylint.dask import COLUMNS, lint_dataframe, lint_partition, read_replies  # noqa: E402
+from replylint.dask import COLUMNS, lint_dataframe, lint_partition, read_replies
 
 REPLIES = [
     ("r1", "Honestly you should buy more $TSLA before earnings.", "AcmeBank", "JK"),
@@ -33,7 +34,7 @@ REPLIES = [
 ]
 
 
-def frame() -> "pd.DataFrame":
+def frame() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": [r[0] for r in REPLIES],
@@ -69,12 +70,64 @@ def single_process(linter: Linter) -> list[tuple[object, ...]]:
 
 
 @pytest.fixture(scope="module")
-def client() -> "distributed.Client":
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-    ) as cluster:
-        with distributed.Client(cluster) as c:
-            yield c
+def client() -> distributed.Client:
+    """Two threads in this process: one linter shared by threads."""
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
+
+
+@pytest.fixture(scope="module")
+def processes() -> distributed.Client:
+    """Two worker processes: the compiled policy must travel pickled, as on a real cluster."""
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster, timeout=120) as c,
+    ):
+        c.wait_for_workers(2, timeout=120)
+        yield c
+
+
+def compute(client: distributed.Client, frame: dd.DataFrame) -> pd.DataFrame:
+    """`frame.compute()` on `client`, with a deadline generous enough for a loaded CI machine."""
+    return client.compute(frame).result(timeout=300)
+
+
+def test_worker_processes_results_equal_the_single_process_run(
+    processes: distributed.Client,
+) -> None:
+    pids = set(processes.run(os.getpid).values())
+    assert len(pids) == 2 and os.getpid() not in pids  # really two other processes
+    ddf = dd.from_pandas(frame(), npartitions=4)
+    out = compute(processes, lint_dataframe(ddf, context=["brand", "agent"]))
+    rows = [tuple(r) for r in out[list(COLUMNS)].itertuples(index=False)]
+    assert rows == single_process(Linter.from_policy(None))
+
+
+def test_a_policy_that_is_no_file_travels_to_worker_processes(
+    processes: distributed.Client,
+) -> None:
+    """The workers cannot read this policy from anywhere: it exists only in the client."""
+    policy = load_policy_text("""
+rules:
+  - id: refund
+    type: pattern
+    message: "{brand} must not promise '{match}'"
+    patterns: ['\\brefund(?:ed)?\\b']
+  - {id: sig, type: require, position: end, pattern: '\\^{agent}', fix: ' ^{agent}'}
+""")
+    linter = Linter(policy)
+    ddf = dd.from_pandas(frame(), npartitions=4)
+    out = compute(processes, lint_dataframe(ddf, linter, context=["brand", "agent"]))
+    rows = [tuple(r) for r in out[list(COLUMNS)].itertuples(index=False)]
+    assert rows == single_process(linter)
+    assert {r[1] for r in rows} == {"sig"}
 
 
 def test_local_cluster_results_equal_the_single_process_run(client: object) -> None:
@@ -92,7 +145,7 @@ def test_local_cluster_results_equal_the_single_process_run(client: object) -> N
         "trading-advice.guarantee",
     }
     for rid, _, _, start, end, _, _, matched, _ in rows:
-        text = dict((r[0], r[1]) for r in REPLIES)[rid]
+        text = {r[0]: r[1] for r in REPLIES}[rid]
         assert text[start:end] == matched or "*" in matched  # personal data is redacted
 
 
