@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -248,7 +250,7 @@ def wait_until(condition: object, timeout: float) -> bool:
     return False
 
 
-def workers_of(proc: "subprocess.Popen[bytes]", count: int) -> list[int]:
+def workers_of(proc: subprocess.Popen[bytes], count: int) -> list[int]:
     """The worker processes of `proc`, once `count` of them are running (generous deadline)."""
     assert wait_until(lambda: len(children(proc.pid)) >= count or proc.poll() is not None, 120)
     assert proc.poll() is None, proc.communicate()
@@ -269,11 +271,7 @@ def assert_workers_exit(workers: list[int]) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-
-
-def start_cli(tmp_path: Path) -> "subprocess.Popen[bytes]":
+def start_cli(tmp_path: Path) -> subprocess.Popen[bytes]:
     """`replylint check - --jobs 2` fed 600 records on a pipe that stays open: it waits, busy."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "replylint", "check", "-", "--stdin-format", "jsonl",
