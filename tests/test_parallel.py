@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,205 @@ rules:
         "swear",
         "tip",
     }
+
+
+def worker_pids_seen(pool: ProcessChecker, pairs: list[tuple[int, Job | None]]) -> set[int]:
+    """Every worker process alive while `pool` maps `pairs` (sampled after each result)."""
+    import multiprocessing
+
+    seen: set[int] = set()
+    for _ in pool.map(iter(pairs)):
+        seen.update(p.pid for p in multiprocessing.active_children() if p.pid is not None)
+    return seen
+
+
+def jobs_for(n: int) -> list[tuple[int, Job | None]]:
+    spec = LinterSpec(PolicyRef("pack:default"), Selection(), True)
+    return [(i, Job(spec, TEXTS[i % len(TEXTS)], Context())) for i in range(n)]
+
+
+def test_no_more_workers_start_than_there_are_chunks_of_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: `--jobs 8` on a small archive forked all 8 workers for 2 chunks of work."""
+    from replylint import parallel
+
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 2)  # 4 is allowed: the cap is not the point
+    with ProcessChecker(4, chunk=64) as pool:
+        assert len(worker_pids_seen(pool, jobs_for(100))) == 2  # 100 replies: 2 chunks of 64
+
+
+def test_jobs_are_capped_at_twice_the_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: `--jobs 9999` forked ~1,000 processes and the machine ran out of memory."""
+    from replylint import parallel
+
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 1)
+    with ProcessChecker(4, chunk=8) as pool:  # 40 chunks of work, but 1 CPU: 2 workers at most
+        assert pool.jobs == 2
+        assert len(worker_pids_seen(pool, jobs_for(320))) == 2
+
+
+@pytest.mark.parametrize(
+    ("requested", "expected", "clamped"),
+    [(0, 3, False), (1, 1, False), (6, 6, False), (7, 6, True), (9999, 6, True)],
+)
+def test_clamp_jobs_says_in_one_line_when_it_lowers_the_request(
+    monkeypatch: pytest.MonkeyPatch, requested: int, expected: int, clamped: bool
+) -> None:
+    """0 is auto (the CPU count); the cap is twice the CPU count (here 3)."""
+    import io
+
+    from replylint import parallel
+
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 3)
+    err = io.StringIO()
+    assert parallel.clamp_jobs(requested, err) == expected
+    warning = (
+        f"replylint: warning: --jobs {requested} is more than twice the 3 CPUs this process "
+        "may use; using 6 worker processes\n"
+    )
+    assert err.getvalue() == (warning if clamped else "")
+
+
+# --------------------------------------------------------------------------- dying with the parent
+
+posix_only = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="reads process states from /proc"
+)
+
+
+def children(pid: int) -> list[int]:
+    """Live processes whose parent is `pid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] not in "ZX":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for an init that does not reap is dead)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in "ZX"
+
+
+def wait_until(condition: object, timeout: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def workers_of(proc: subprocess.Popen[bytes], count: int) -> list[int]:
+    """The worker processes of `proc`, once `count` of them are running (generous deadline)."""
+    assert wait_until(lambda: len(children(proc.pid)) >= count or proc.poll() is not None, 120)
+    assert proc.poll() is None, proc.communicate()
+    return children(proc.pid)
+
+
+def assert_workers_exit(workers: list[int]) -> None:
+    import os
+    import signal
+
+    try:
+        assert wait_until(lambda: not any(alive(p) for p in workers), 60), (
+            f"workers still running after their parent died: {[p for p in workers if alive(p)]}"
+        )
+    finally:
+        for pid in workers:  # never leave a stray process behind, even when the test fails
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def start_cli(tmp_path: Path) -> subprocess.Popen[bytes]:
+    """`replylint check - --jobs 2` fed 600 records on a pipe that stays open: it waits, busy."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "replylint", "check", "-", "--stdin-format", "jsonl",
+         "--format", "jsonl", "--jobs", "2"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    for i in range(600):
+        record = {"id": i, "text": TEXTS[i % len(TEXTS)]}
+        proc.stdin.write((json.dumps(record) + "\n").encode())
+    proc.stdin.flush()
+    return proc
+
+
+@posix_only
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGKILL"])
+def test_workers_exit_when_the_main_process_alone_is_killed(tmp_path: Path, signame: str) -> None:
+    """Regression: `kill PID` (not the process group) left the forked workers running forever."""
+    import signal
+
+    proc = start_cli(tmp_path)
+    try:
+        workers = workers_of(proc, 2)
+        proc.send_signal(getattr(signal, signame))
+        assert proc.wait(timeout=60) == -getattr(signal, signame)  # it still dies of the signal
+        assert_workers_exit(workers)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+SCRIPT = """
+import sys, time
+from replylint import parallel
+from replylint.config import PolicyRef, Selection
+from replylint.model import Context
+
+parallel._orphan_guard = sys.argv[1]
+spec = parallel.LinterSpec(PolicyRef("pack:default"), Selection(), True)
+
+def pairs():
+    for i in range(16):
+        yield i, parallel.Job(spec, "Thanks!", Context())
+    print("ready", flush=True)  # two chunks read: both workers have started
+    time.sleep(600)
+
+with parallel.ProcessChecker(2, chunk=8) as pool:
+    for _ in pool.map(pairs()):
+        pass
+"""
+
+
+@posix_only
+@pytest.mark.parametrize(
+    ("guard", "signame"),
+    [
+        ("watchdog", "SIGKILL"),  # the portable fallback: workers watch os.getppid()
+        ("off", "SIGTERM"),  # no guard in the workers: the parent's handler takes them down
+    ],
+)
+def test_each_mechanism_alone_takes_the_workers_down(
+    tmp_path: Path, guard: str, signame: str
+) -> None:
+    import signal
+
+    script = tmp_path / "pool.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, str(script), guard], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"ready\n", proc.communicate()
+        workers = workers_of(proc, 2)
+        proc.send_signal(getattr(signal, signame))
+        assert proc.wait(timeout=60) == -getattr(signal, signame)
+        assert_workers_exit(workers)
+    finally:
+        proc.kill()
+        proc.wait()
