@@ -215,7 +215,7 @@ def test_jsonl_bad_line_is_reported_and_the_rest_is_checked(
     objs = [json.loads(line) for line in out.splitlines()]
     assert [(o["id"], o.get("decision"), o.get("error")) for o in objs] == [
         ("a", "block", None),
-        ("r.jsonl", None, {"message": "not valid JSON: Expecting value (column 21)", "line": 2}),
+        ("line 2", None, {"message": "not valid JSON: Expecting value (column 21)", "line": 2}),
         ("c", None, {"message": "no 'text' field (fields: id, body); use --text-field",
                      "line": 3}),
         ("d", "warn", None),
@@ -249,8 +249,7 @@ def test_unreadable_records_are_records_with_their_own_id_in_jsonl_output(
         {"source": "r.csv", "id": "line 5", "kind": "record", "body_line": 5,
          "error": {"message": "expected 2 columns, found 3", "line": 5}},
         {"source": "r.csv", "id": "line 6", "kind": "record", "body_line": 6, "error": None},
-        # A line that is not a JSON object keeps the file name as its id: see _jsonl_failed.
-        {"source": "r.jsonl", "id": "r.jsonl", "kind": "record", "body_line": 1,
+        {"source": "r.jsonl", "id": "line 1", "kind": "record", "body_line": 1,
          "error": {"message": "expected a JSON object, found a list", "line": 1}},
         {"source": "r.jsonl", "id": "line 2", "kind": "record", "body_line": 2, "error": None},
         {"source": "r.jsonl", "id": "line 3", "kind": "record", "body_line": 3,

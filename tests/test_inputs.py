@@ -241,8 +241,8 @@ def test_jsonl_records_carry_context_and_bad_lines_do_not_stop_the_run(tmp_path:
         f"{path}:8: not UTF-8: invalid byte 0xe9 at byte offset 24 of the line",
     ]
     assert [(i.id, i.kind) for i in items if i.error is not None] == [
-        (str(path), "record"), (str(path), "record"), ("7", "record"), ("n", "record"),
-        ("e", "record"), (str(path), "record")]
+        ("line 3", "record"), ("line 4", "record"), ("7", "record"), ("n", "record"),
+        ("e", "record"), ("line 8", "record")]
 
 
 def test_jsonl_lone_surrogates_only_matter_where_replylint_reads_them(tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def test_two_workers_print_exactly_what_one_process_prints(
     assert serial[0] == 2  # the broken line is an input error
     if fmt == "jsonl":
         lines = [json.loads(line) for line in serial[1].splitlines()]
-        assert [r["id"] for r in lines] == [str(i) for i in range(700)] + [str(path), "last"]
+        assert [r["id"] for r in lines] == [str(i) for i in range(700)] + ["line 701", "last"]
         assert lines[-2]["error"]["line"] == 701
 
 

@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="colour output (default: on a terminal, unless NO_COLOR is set)")
     check.add_argument("--exit-zero", action="store_true",
                        help="exit 0 even when there are violations (errors still exit 2)")
+    check.add_argument("--engine", choices=("local", "dask"), default="local",
+                       help="check here (default) or on a Dask cluster: JSONL, CSV and Parquet "
+                            "files, --format jsonl (pip install \"replylint[dask]\")")
+    check.add_argument("--scheduler", metavar="ADDRESS",
+                       help="the Dask scheduler for --engine dask, e.g. tcp://host:8786")
     check.set_defaults(run=run_check)
 
     report = sub.add_parser(
@@ -119,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="record/context fields to break the counts down by; repeatable "
                              "(default: brand and agent, when the records have them)")
     report.add_argument("--date-field", default="created_at", metavar="NAME",
-                        help="record field holding an ISO date or timestamp (default: created_at)")
+                        help="record field holding the date: ISO 8601, Twitter's created_at, "
+                             "RFC 2822 or epoch seconds/milliseconds (default: created_at)")
     report.add_argument("--top", type=int, default=10, metavar="N",
                         help="rows per group and most frequent matches shown (default: 10)")
     _input_options(report, stdin_default="jsonl")
@@ -175,7 +181,8 @@ def _input_options(parser: argparse.ArgumentParser, *, stdin_default: str) -> No
                         help="do not redact personal data in the output")
     parser.add_argument("--jobs", "-j", type=_jobs, default=0, metavar="N",
                         help="worker processes (default: auto = the CPU count once an input has "
-                             f"more than {AUTO_PARALLEL_AFTER:,} replies; 1 = no workers)")
+                             f"more than {AUTO_PARALLEL_AFTER:,} replies; 1 = no workers; at "
+                             "most twice the CPU count)")
 
 
 def _policy_option(parser: argparse.ArgumentParser) -> None:
@@ -411,7 +418,7 @@ def _check_argument_text(args: argparse.Namespace) -> None:
 
 def run_check(args: argparse.Namespace) -> ExitCode:
     from .formatters import FORMATTERS, FormatOptions, Statistics, Summary
-    from .parallel import cpu_count
+    from .parallel import clamp_jobs
 
     out, err = sys.stdout, sys.stderr
     stdin_fix = args.fix and not args.diff and "-" in args.paths and args.stdin_format == "text"
@@ -419,6 +426,8 @@ def run_check(args: argparse.Namespace) -> ExitCode:
         raise UsageError("--fix with - writes the fixed reply to standard output, so - must be "
                          "the only input")
     selection, resolver, read = _inputs_setup(args)
+    if args.engine == "dask":
+        return _run_check_dask(args, selection, resolver, read)
     formatter = None
     if not args.diff:
         # With `--fix -` stdout carries the fixed reply and nothing else: the report goes to
@@ -434,7 +443,7 @@ def run_check(args: argparse.Namespace) -> ExitCode:
     run = _Run(args, out, err, resolver, selection)
     if formatter is not None:
         formatter.begin()
-    jobs = 1 if (args.fix or args.diff) else (args.jobs or cpu_count())
+    jobs = 1 if (args.fix or args.diff) else clamp_jobs(args.jobs, err)
     try:
         for result in _results(run, iter_items(args.paths, read), jobs, auto=not args.jobs):
             summary.add(result)
@@ -455,8 +464,37 @@ def run_check(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def _run_check_dask(args: argparse.Namespace, selection: Selection, resolver: PolicyResolver,
+                    read: ReadOptions) -> ExitCode:
+    """`check --engine dask`: the inputs linted on a Dask cluster (`replylint.dask`)."""
+    if not args.scheduler:
+        raise UsageError("--engine dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+    if args.format != "jsonl" or args.fix or args.diff or args.statistics or "-" in args.paths:
+        raise UsageError("--engine dask reads files and writes --format jsonl only (no stdin, "
+                         "--fix, --diff or --statistics)")
+    refs = {ref.key: ref for ref in map(resolver.ref_for, args.paths)}
+    if len(refs) > 1:
+        raise UsageError("--engine dask checks every input with one policy; give --policy")
+    linter = resolver.linter(next(iter(refs.values())))
+    from .dask import check_dataset
+
+    try:
+        summary = check_dataset(args.paths, sys.stdout, scheduler=args.scheduler, linter=linter,
+                                selection=selection, text=args.text_field, id=args.id_field,
+                                defaults=read.context)
+    except (ImportError, OSError, ValueError) as exc:  # no Dask, no such file, no scheduler
+        raise UsageError(f"--engine dask: {exc}") from exc
+    sys.stdout.flush()
+    print(summary.line(), file=sys.stderr)
+    if summary.input_errors:
+        return ExitCode.ERROR
+    if summary.reaches(args.fail_on) and not args.exit_zero:
+        return ExitCode.VIOLATIONS
+    return ExitCode.OK
+
+
 def run_report(args: argparse.Namespace) -> ExitCode:
-    from .parallel import cpu_count
+    from .parallel import clamp_jobs
     from .stats import Audit
 
     out, err = sys.stdout, sys.stderr
@@ -466,7 +504,7 @@ def run_report(args: argparse.Namespace) -> ExitCode:
     progress = _Progress(err, _isatty(err), args.paths)
     run = _Run(args, out, progress.stream, resolver, selection)
     try:
-        for result in _results(run, iter_items(args.paths, read), args.jobs or cpu_count(),
+        for result in _results(run, iter_items(args.paths, read), clamp_jobs(args.jobs, err),
                                auto=not args.jobs):
             if result.report is None:
                 audit.add_error()

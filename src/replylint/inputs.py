@@ -510,13 +510,9 @@ def _read_jsonl(stream: IO[bytes], source: str, options: ReadOptions) -> Iterato
 
 
 def _jsonl_failed(source: str, lineno: int, message: str) -> Item:
-    """A JSONL line that is not a JSON object (or not readable at all) has no id of its own.
-
-    It is identified by the file name for now: tests/test_parallel.py pins that id. The intended
-    id is `line N`, as for CSV rows and records without an id (a change to that test's expected
-    ids goes with it).
-    """
-    return _line_failed(source, lineno, message, shown_id=source)
+    """A JSONL line that is not a JSON object (or not readable at all) has no id of its own:
+    it is `line N`, as for CSV rows and records without an id."""
+    return _line_failed(source, lineno, message)
 
 
 def _bounded_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
