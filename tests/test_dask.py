@@ -346,3 +346,21 @@ def test_records_check_cannot_read_are_reported_and_the_rest_is_checked(
     ]
     assert lines[-1]["violations"][0]["rule"] == "trading-advice"
     assert (summary.replies, summary.input_errors, summary.with_violations) == (5, 4, 1)
+
+
+def test_check_engine_dask_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], processes: distributed.Client
+) -> None:
+    from replylint.cli import main
+
+    paths = [str(p) for p in write_dataset(tmp_path / "dataset")]
+    expected = cli_jsonl(capsys, *paths)
+    code = main(["check", "--engine", "dask", "--scheduler", processes.scheduler.address,
+                 "--format", "jsonl", *paths])
+    captured = capsys.readouterr()
+    assert code == 2  # the dataset holds three unreadable records
+    assert [json.loads(line) for line in captured.out.splitlines()] == expected
+    assert captured.err.strip().endswith("3 records could not be checked.")
+    assert main(["check", "--engine", "dask", *paths]) == 2
+    assert capsys.readouterr().err == (
+        "replylint: error: --engine dask needs --scheduler ADDRESS (e.g. tcp://host:8786)\n")
