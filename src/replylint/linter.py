@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import regex
 
@@ -142,18 +142,19 @@ class Linter:
         found: list[tuple[Rule, Hit]] = []
         suppressed: list[str] = []
         incomplete = False
-        for rule in self.policy.rules:
+        channel = ctx.channel or ""
+        for rule, find in self._plan:
             if deadline is not None and time.monotonic() >= deadline:
                 incomplete = True
                 break
-            if not rule.applies(ctx):
+            if rule.channels is not None and channel not in rule.channels:
                 continue
-            if rule.suppressible and ctx.disable and any(id_matches(rule.id, d)
+            if ctx.disable and rule.suppressible and any(id_matches(rule.id, d)
                                                          for d in ctx.disable):
                 suppressed.append(rule.id)
                 continue
             try:
-                hits = list(rule.check.find(draft))
+                hits = list(find(draft))
             except TimeoutError:
                 incomplete = True  # a rule ran out of time mid-way: what it found is dropped
                 break
@@ -180,6 +181,11 @@ class Linter:
             else:
                 text, context = item
                 yield check(text, context)
+
+    @cached_property
+    def _plan(self) -> tuple[tuple[Rule, Callable[[Draft], Iterable[Hit]]], ...]:
+        """Each rule with its bound `find`, looked up once rather than per reply."""
+        return tuple((rule, rule.check.find) for rule in self.policy.rules)
 
     @cached_property
     def _settings(self) -> dict[str, str]:
