@@ -360,24 +360,28 @@ def _sentence_before(text: str, start: int, width: int) -> str:
 
 # Mailbox names a company gives a role, not a person (help@, reportphish@, customer.care@,
 # no-reply@): an address made only of these words at a company's domain is the brand's.
-ROLE_WORDS = frozenset("""
-    abuse accessibility account accounts admin alerts answers appeals ask assist assistance
-    baggage billing bookings care careers claims community complaint complaints compliance
-    concierge contact contactus customer customers customercare customerservice data desk do
-    dpo enquiries enquiry escalations feedback fraud gdpr groups hello help helpdesk hi info
-    information inquiries inquiry investor investors ir jobs legal lost luggage mail marketing
-    media member members membership news newsletter no noreply not notifications office
-    online orders partners payments phish phishing postmaster press privacy protection
-    recruitment refunds relations report reports reservations returns safety sales security
-    service services social spam spoof support team tickets trust uk us eu web webmaster
-    welcome reply replies
-""".split())
+ROLE_WORDS = frozenset({
+    "abuse", "accessibility", "account", "accounts", "admin", "alerts", "answers", "appeals",
+    "ask", "assist", "assistance", "baggage", "billing", "bookings", "care", "careers", "claims",
+    "community", "complaint", "complaints", "compliance", "concierge", "contact", "contactus",
+    "customer", "customers", "customercare", "customerservice", "data", "desk", "do", "dpo",
+    "enquiries", "enquiry", "escalations", "feedback", "fraud", "gdpr", "groups", "hello", "help",
+    "helpdesk", "hi", "info", "information", "inquiries", "inquiry", "investor", "investors", "ir",
+    "jobs", "legal", "lost", "luggage", "mail", "marketing", "media", "member", "members",
+    "membership", "news", "newsletter", "no", "noreply", "not", "notifications", "office",
+    "online", "orders", "partners", "payments", "phish", "phishing", "postmaster", "press",
+    "privacy", "protection", "recruitment", "refunds", "relations", "report", "reports",
+    "reservations", "returns", "safety", "sales", "security", "service", "services", "social",
+    "spam", "spoof", "support", "team", "tickets", "trust", "uk", "us", "eu", "web", "webmaster",
+    "welcome", "reply", "replies"
+})
 # Free webmail: a role-like name there (support@gmail.com) is a person's (or a scammer's).
-WEBMAIL = frozenset("""
-    gmail googlemail yahoo ymail hotmail outlook live msn icloud me mac aol proton protonmail
-    pm gmx web mail yandex zoho qq 163 126 btinternet sky virginmedia talktalk comcast verizon
-    att sbcglobal bellsouth rocketmail
-""".split())
+WEBMAIL = frozenset({
+    "gmail", "googlemail", "yahoo", "ymail", "hotmail", "outlook", "live", "msn", "icloud", "me",
+    "mac", "aol", "proton", "protonmail", "pm", "gmx", "web", "mail", "yandex", "zoho", "qq",
+    "163", "126", "btinternet", "sky", "virginmedia", "talktalk", "comcast", "verizon", "att",
+    "sbcglobal", "bellsouth", "rocketmail"
+})
 _ROLE_PIECES = regex.compile(r"[a-z]+|\d+")
 
 
