@@ -9,6 +9,8 @@ script adds is curation, written out below so a reviewer can see and change it:
   the reason, in profanity_excluded_en.tsv;
 - a tier per term: mild or strong (slurs are always strong), from dsojevic's severity (1 = mild),
   else Surge's (Mild = mild), else strong, with a few documented overrides;
+- a Surge canonical form that no list spells as an entry (`piss`, the canonical form of
+  `pissoff` and `taking the piss`), as a word of its own;
 - a few inflections of verb-like terms (fucked, shitty, crappy), and stems that mark a token
   containing them as profane (bullshit, motherfucker), each stem being a term of the lists;
 - Scunthorpe exceptions: dsojevic's curated exceptions plus the phrases below.
@@ -115,6 +117,10 @@ MILD_OVERRIDES = {
 # Canonical forms whose whole family is strong although Surge rates some spellings Mild.
 STRONG_FAMILIES = {"shit", "bitch", "cock", "dick", "pussy", "twat", "wank", "cunt", "fuck"}
 
+# Surge canonical forms that no list spells as an entry of its own (Surge lists `pissoff`,
+# `piss face`, `taking the piss` under the canonical form `piss`), added as words of that tier.
+CANONICAL_WORDS: dict[str, str] = {"piss": MILD}
+
 # Inflections generated for verb-like terms (the lists already spell most of them out).
 INFLECT: dict[str, tuple[str, ...]] = {
     "fuck": ("s", "ed", "er", "ers", "ing", "in", "ings", "en", "face", "head", "wit"),
@@ -136,6 +142,7 @@ INFLECT: dict[str, tuple[str, ...]] = {
     "slut": ("s", "ty"),
     "dildo": ("s",),
     "retard": ("s", "ed"),
+    "piss": ("es", "ed", "er", "y", "head", "heads", "take"),
 }
 
 # Stems: a token that starts with (prefix), ends with (suffix) or contains (infix) one of these
@@ -163,7 +170,11 @@ SAFE: list[str] = [
     "spotted dick", "dick's sporting goods", "dicks sporting goods", "dick van dyke",
     "van dyke", "philip k dick", "cock a doodle doo", "pussy willow", "pussy willows",
     "magna cum laude", "summa cum laude", "cum laude", "hell creek", "beaver creek",
-    "dyke road", "come hell", "harshit", "darshit", "akshit", "bastardize", "bastardise",
+    "dyke road", "come hell",
+    # plumbing and farm words: a cock is also a tap or valve, and a rooster
+    "cock tap", "cock taps", "stop cock", "stop cocks", "ball cock", "ball cocks", "bib cock",
+    "drain cock", "pet cock", "gas cock", "fuel cock", "cock valve", "cock valves",
+    "weather cock", "weather cocks", "cock and hen", "cock pheasant", "harshit", "darshit", "akshit", "bastardize", "bastardise",
     "bastardized", "bastardised", "bastardization",
 ]
 
@@ -286,6 +297,13 @@ def build(source: Path, out: Path = OUT) -> dict[str, int]:
     unknown = [form for form in excluded if form not in terms]
     if unknown:
         raise SystemExit(f"EXCLUDE names terms no list contains: {unknown}")
+    for form, tier in CANONICAL_WORDS.items():
+        t = terms.get(form)
+        if (form, "word") in rows or form in excluded or (t is not None and t.sources):
+            raise SystemExit(f"CANONICAL_WORDS names {form!r}, which is a list entry already")
+        if not any(form in t.canonical for t in terms.values()):
+            raise SystemExit(f"CANONICAL_WORDS names {form!r}, which is no Surge canonical form")
+        rows[(form, "word")] = (tier, form, "surge-canonical")
     tiers = {form: tier for (form, _), (tier, _, _) in rows.items()}
     for base, suffixes in INFLECT.items():
         if base not in tiers:

@@ -524,13 +524,13 @@ def test_front_matter_mistakes_are_one_warning_line_each(
         "a.md:8: warning: replylint.disable: unknown rule 'signature.x' (did you mean "
         "'signature'?)",
         "a.md:9: warning: replylint.disable: 'trading-advice' cannot be disabled: the policy "
-        "marks all 3 rules it names suppressible: false, so they are still checked",
+        "marks all 4 rules it names suppressible: false, so they are still checked",
         "a.md:10: warning: replylint.disable: 'personal-data' cannot be disabled: the policy "
         "marks all 5 rules it names suppressible: false, so they are still checked",
     ]
     if fmt == "json":
         (result,) = json.loads(out)["results"]
-        assert (result["suppressed"], result["violations"]) == (["scripted-phrasing"], [])
+        assert (result["suppressed"], result["violations"]) == (["scripted-phrasing", "scripted-phrasing.template"], [])
 
 
 def test_disable_warnings_for_records_name_the_record_once_per_file(

@@ -17,6 +17,7 @@ from replylint.policy import load_policy
 REPO = Path(__file__).resolve().parents[1]
 DEVSET = REPO / "eval" / "devset.jsonl"
 HOLDOUT = REPO / "eval" / "holdout.jsonl"
+HOLDOUT3 = REPO / "eval" / "holdout3.jsonl"
 DEFAULT_RULES = ("profanity", "trading-advice", "signature", "scripted-phrasing", "personal-data",
                  "promise")
 SECTORS = {"airline", "telecom", "retail", "bank", "software", "food-delivery"}
@@ -39,10 +40,10 @@ def _read(path: Path) -> list[dict[str, Any]]:
 
 evaluate = _load_evaluate()
 RECORDS = _read(DEVSET)
-SETS = {"devset": RECORDS, "holdout": _read(HOLDOUT)}
+SETS = {"devset": RECORDS, "holdout": _read(HOLDOUT), "holdout3": _read(HOLDOUT3)}
 
 
-def test_devset_is_big_enough_and_ids_are_unique_across_both_sets() -> None:
+def test_devset_is_big_enough_and_ids_are_unique_across_all_sets() -> None:
     ids = [r["id"] for records in SETS.values() for r in records]
     assert len(RECORDS) >= 400
     assert [i for i, n in Counter(ids).items() if n > 1] == []
@@ -74,7 +75,8 @@ def test_a_record_labelled_for_a_pack_is_labelled_for_every_rule_of_it(pack: str
                                                                         name: str) -> None:
     ids = {r.id for r in load_policy(f"pack:{pack}").rules}
     labelled = [r for r in SETS[name] if any(k.startswith(PACK_PREFIXES[pack]) for k in r["labels"])]
-    assert labelled, f"no record is labelled for pack:{pack}"
+    # holdout3 checks the default pack (and finance on bank records); it has no social labels
+    assert labelled or (name, pack) == ("holdout3", "social"), f"no record labelled for {pack}"
     for r in labelled:
         assert {k for k in r["labels"] if k.startswith(PACK_PREFIXES[pack])} == ids, r["id"]
 

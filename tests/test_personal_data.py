@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import regex
 
 from replylint import Linter, PolicyError, Severity, Violation
 from replylint.checks.personal_data import card_number, iban_ok, luhn, ssn_valid
@@ -114,13 +115,59 @@ def test_the_report_never_leaks_the_full_value(text: str, secret: str, shown: st
 
 
 def test_the_brands_own_contacts_in_allow_are_compared_as_numbers_and_emails() -> None:
-    options = ("    allow: ['+1 242 326 2273', Abuse@Chase.com]\n"
+    options = ("    allow: ['+1 242 326 2273', Jane.Doe@Chase.com]\n"
                "    allow_business_context: false\n")
-    text = "Try 242-326-2273 or forward it to abuse@chase.com; not jane@chase.com."
+    text = "Try 242-326-2273 or forward it to jane.doe@chase.com; not bob@chase.com."
     assert found(text) == [("personal-data.phone", "242-326-2273"),
-                           ("personal-data.email", "abuse@chase.com"),
-                           ("personal-data.email", "jane@chase.com")]
-    assert found(text, options) == [("personal-data.email", "jane@chase.com")]
+                           ("personal-data.email", "jane.doe@chase.com"),
+                           ("personal-data.email", "bob@chase.com")]
+    assert found(text, options) == [("personal-data.email", "bob@chase.com")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Please forward it to reportphish@wellsfargo.com.", []),
+    ("Report it to abuse@chase.com or customer.care@acme.co.uk.", []),
+    ("Mail help@acme.com, privacy@bank.example or no-reply@shop.io.", []),
+    ("It came from donotreply@airline.com and uk-support2@app.io.", []),
+    ("Is it support@gmail.com or help@yahoo.co.uk?",            # a role name at webmail
+     [("personal-data.email", "support@gmail.com"), ("personal-data.email", "help@yahoo.co.uk")]),
+    ("Your login is helen@acme.com.", [("personal-data.email", "helen@acme.com")]),
+])
+def test_role_mailboxes_at_a_company_domain_are_the_brands(
+        text: str, expected: list[tuple[str, str]]) -> None:
+    """Audit of issue 3: reportphish@wellsfargo.com and abuse@chase.com in real brand replies."""
+    assert found(text) == expected
+    strict = found(text, "    allow_business_context: false\n")
+    assert len(strict) == len(regex.findall(r"\S+@\S+\w", text))
+
+
+@pytest.mark.parametrize("text", [
+    "The lost luggage number is 020 8757 5000.",
+    "That phone number is 954-883-3888",
+    "The correct contact number is 7045686256",
+    "Please give us a call. | +44 (0) 2076604453 (8am-8pm BST Monday-Friday)",
+    "The number in the UK is +44 (0)207 660 0767",
+    "Report it to our dedicated Disability Assistance Line at 404-209-3434.",
+    "Contact the Baggage Services Desk on 0161 496 0000.",
+    "Our Sales team is on 0207 660 2300 option 2.",
+    "Ring 0207 660 2300, lines are open 8am-8pm.",
+    "Please contact our Customer Relations department for Holidays on 0208 7074480.",
+])
+def test_lines_the_brand_points_to_are_not_personal_data(text: str) -> None:
+    """Audit of issue 3: brands' own non-toll-free lines in real replies."""
+    assert found(text) == []
+
+
+@pytest.mark.parametrize("text, number", [
+    ("Our team will call you on 07911 123456 today.", "07911 123456"),
+    ("The courier will ring 0161 496 0813 when he's outside.", "0161 496 0813"),
+    ("We've logged the fault on your home line 020 7946 0958.", "020 7946 0958"),
+    ("The store has you down as 07911 123456.", "07911 123456"),
+    ("Our office has your mobile on file: 07911 123456.", "07911 123456"),
+])
+def test_a_number_named_as_the_customers_is_personal_even_near_business_words(
+        text: str, number: str) -> None:
+    assert found(text) == [("personal-data.phone", number)]
 
 
 def test_toll_free_allow_entry_matches_any_spelling_of_the_number() -> None:
@@ -257,3 +304,12 @@ def test_iban_checksum_and_country_length(iban: str, valid: bool) -> None:
 ])
 def test_ssn_rules(area: str, group: str, serial: str, valid: bool) -> None:
     assert ssn_valid(area, group, serial) is valid
+
+
+def test_a_zero_width_character_does_not_hide_an_email() -> None:
+    text = "Your receipt went to rosa\u200b.lopez@gmail.com."
+    assert found(text) == [("personal-data.email", "rosa\u200b.lopez@gmail.com")]
+
+
+def test_a_voucher_code_is_a_reference_not_a_phone_number() -> None:
+    assert found("Use voucher 4471-2290-1183 at checkout.") == []

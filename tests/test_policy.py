@@ -407,7 +407,8 @@ def test_turning_off_a_pack_rule_turns_off_its_sub_ids(tmp_path: Path) -> None:
     )
     policy = load_policy(tmp_path / "child.yaml")
     assert [d for d in policy.disabled if d.startswith("trading-advice")] == [
-        "trading-advice", "trading-advice.price-target", "trading-advice.guarantee"]
+        "trading-advice", "trading-advice.ticker", "trading-advice.price-target",
+        "trading-advice.guarantee"]
     text = "Honestly you should buy more $TSLA, my price target is $400 by June."
     assert [v.rule for v in Linter(policy).check(text).violations
             if v.rule.startswith("trading-advice")] == []

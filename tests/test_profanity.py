@@ -167,6 +167,41 @@ def test_dick_is_flagged_when_not_written_as_a_name(text: str, span: str) -> Non
     assert found(text) == [(span, "strong")]
 
 
+@pytest.mark.parametrize("text", [
+    "Hi Jiggs, your bag is on the way.",            # one list's spelling, written as a name
+    "Hi Nigah. Flight #3629 is on time.",
+    "The Wankdorf stadium shuttle leaves at 6.",     # a stem inside a capitalised name
+    "Thanks, Mr Dikshit, it's set up.",
+    "The Damn Yankees soundtrack is on sale.",       # a mild word in a title
+    "The 'Hell or High Water' Blu-ray is in the sale.",
+    "Ask for the cock tap in store.",                # plumbing
+    "The stop cock is under the sink.",
+])
+def test_names_titles_and_plumbing_are_not_profanity(text: str) -> None:
+    """Audit of issue 3: brand replies greeting Jiggs and Nigah, and these proper nouns."""
+    assert found(text) == []
+
+
+@pytest.mark.parametrize("text, span", [
+    ("Damn Yankees, always late.", "Damn"),         # first in the sentence: not a title
+    ("Damn, sorry!", "Damn"),                        # a one-list word first in a reply
+    ("hi jiggs", "jiggs"),                           # not written as a name
+    ("Wankdorf is closed.", "Wankdorf"),             # first in the sentence
+])
+def test_the_name_and_title_exemptions_need_a_name_position(text: str, span: str) -> None:
+    assert [s for s, _ in found(text)] == [span]
+
+
+@pytest.mark.parametrize("text, span, tier", [
+    ("F*** off with that fee", "F***", "strong"),
+    ("S*** happens, sorry.", "S***", "strong"),
+    ("Our app is p!ss-poor today.", "p!ss", "mild"),
+    ("that's piss poor", "piss", "mild"),
+])
+def test_one_letter_masks_and_piss_are_caught(text: str, span: str, tier: str) -> None:
+    assert found(text) == [(span, tier)]
+
+
 def test_names_in_greetings_can_be_switched_off() -> None:
     strict = linter("    allow_names_in_greetings: false\n")
     assert found("Hi Dick, thanks!", strict) == [("Dick", "strong")]

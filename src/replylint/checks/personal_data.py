@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator, Literal, get_args
 
 import phonenumbers
@@ -59,21 +60,58 @@ _PHONE_GATE = regex.compile(r"\d(?:[\s().\-/]{0,3}\d){6,}")
 _REFERENCE_CUE = regex.compile(
     r"(?i)(?:\b(?:order|case|ticket|ref|reference|tracking|booking|confirmation|invoice|"
     r"transaction|claim|flight|reservation|serial|model|imei|pnr|incident|request|dpci|sku|upc|"
-    r"item|part|product)"
+    r"item|part|product|voucher|coupon|promo|gift\s+card)"
     r"(?:\s*(?:no\.?|number|num|id|code))?(?:\s+is)?\s*[:#]?\s*#?\s*|#\s*|@)$")
 
 # Words that introduce the brand's own line ("call us at", "our Bangkok office on", "the branch
-# ph# is"): a number right after them is a business line, not a customer's number.
+# ph# is"): a number after them in the same sentence is a business line, not a customer's number.
 _BUSINESS_CUE = regex.compile(
     r"(?i)\b(?:call(?:ing)?\s+(?:us|our)|give\s+us\s+a\s+(?:call|ring)|"
     r"(?:contact|reach)\s+(?:us|our)|call\s*cent(?:er|re)s?|contact\s*cent(?:er|re)s?|"
     r"hotline|help\s*line|help\s*desk|"
     r"customer\s+(?:service|care|support|relations)|office|branch|location|store|"
-    r"(?:our|their|its)\s+(?:number|line|phone|team)|ph#|phone\s*#|tel|fax|department|desk|"
-    r"reservations|headquarters|lost\s+(?:property|(?:&amp;|&|and)\s+found)|collect\s+call|"
-    r"number\s+you(?:'ll|\s+will)?\s+need|(?:contact(?:ed)?|reach)\s+(?:them|him|her|it))\b")
+    r"(?:our|their|its)\s+(?:[\w&'-]+\s+){0,3}?(?:number|line|phone|team|desk|department)|"
+    r"tel|fax|department|desk|"
+    r"reservations|headquarters|lost\s+(?:property|luggage|baggage|(?:&amp;|&|and)\s+found)|"
+    r"collect\s+call|number\s+you(?:'ll|\s+will)?\s+need|"
+    r"(?:contact(?:ed)?|reach)\s+(?:them|him|her|it))\b|\b(?:ph|phone|tel)\s*#|\bcontact\s*:|"
+    r"(?-i:\b(?i:call|dial|ring|contact)\s+(?:[A-Z][\w&'-]*\s+){1,4}(?:at|on)?\s*:?\s*-?\s*$)")
 _BUSINESS_CALL = regex.compile(r"(?i)\b(?:call|dial|ring|contact)\s*(?:at|on)?\s*:?\s*$")
+# "The lost luggage number is", "That phone number is", "the Disability Assistance Line at",
+# "the contact number below": a line named without "your" is a line the brand points to.
+_NAMED_LINE = regex.compile(
+    r"(?i)(?:"
+    r"(?:\b(?:the|that|this|these|those|our|two|both)\s+(?:[\w&'-]+\s+){0,5}?"
+    r"(?:numbers?|lines?|phone|contact)|\b(?:numbers?|line|phone)\s+(?:in|for)\s+"
+    r"(?!you)(?:the\s+)?[\w&'-]+(?:\s+[\w&'-]+)?)"
+    r"(?:\s+(?:(?:from|in|for)\s+(?!you)(?:the\s+)?[\w&'-]+|is|are|was|below|above|here|at|on|"
+    r"to\s+(?:call|ring|dial|use)))*\s*[:,\-–]?"
+    r"|\bthe\s+(?:[\w&'-]+\s+){0,3}?numbers?\s+(?:to|for)\s+(?!you)[^.!?\n]{0,60}?\s+(?:is|are)"
+    r"\s*:?)\s*$")
+# A named service written in title case: "Disability Assistance Line at", "Baggage Services on".
+_TITLED_LINE = regex.compile(
+    r"\b(?:[A-Z][\w&'-]*\s+){1,4}(?:Line|Lines|Desk|Team|Helpline|Hotline|Centre|Center|Office|"
+    r"Department|Services?|Support|Care|Relations)\s*(?:at|on|is|:|-|–)?\s*:?\s*$")
+# A number that is the customer's: "call you on", "the courier will ring", "your number is",
+# "we have you as". It wins over the business cues.
+_PERSONAL_CUE = regex.compile(
+    r"(?i)(?:\b(?:call|ring|text|phone|sms|message|reach|contact|try|tri)(?:ed|ing)?\s+you\b|"
+    r"\byour\s+(?:[\w-]+\s+){0,2}?(?:number|mobile|cell|phone|landline|line|contact|details)\b|"
+    r"\b(?:have|has|had|got)\s+you\s+(?:down\s+)?(?:as|on|at)\b|"
+    r"\b(?<!\byou)(?<!\bu)(?:'ll|\s+will|\s+would|'d|\s+tried(?:\s+to)?|\s+trying\s+to|"
+    r"\s+going\s+to)\s+(?:\w+\s+)?(?:call|ring|text|phone|sms|message|try|reach)"
+    r"(?:\s+back)?\s*(?:on|at)?\s*:?\s*$|"
+    r"\bon\s+file\b|\bregistered\s+(?:to|as|under)\b|\b(?:updated|changed)\s+(?:it\s+)?to\b)")
+# After the number: opening hours, menu options and call charges are only given for a business.
+_BUSINESS_AFTER = regex.compile(
+    r"(?i)^[\s,.;:)(/-]{0,3}(?:\(?(?:option|opt\.?|press|ext\.?|extension)\s*\d|"
+    r"(?:lines\s+are\s+)?open\b|opening\s+hours|\(?\d{1,2}(?::\d{2})?\s*(?:am|pm)?\s*[-–]\s*"
+    r"\d{1,2}(?::\d{2})?\s*(?:am|pm)|24/7|24\s+hours|calls?\s+(?:cost|are\s+charged|charged)|"
+    r"\(?(?:mon(?:day)?|weekdays)\b)")
 _BUSINESS_WINDOW = 40
+_SENTENCE_WINDOW = 90
+# Published numbers in the international format with the trunk prefix: +44 (0)20 ...
+_TRUNK_NOTATION = regex.compile(r"^\+\d{1,3}\s*\(0\)")
 
 _DIGIT_RUN = regex.compile(r"\d+(?:[ \-]\d+)*")
 _IBAN = regex.compile(r"(?<![\p{L}\p{N}])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,32}")
@@ -195,12 +233,15 @@ class PersonalDataCheck:
                       suggestions=(SUGGESTION,), sub_id=kind, redact=True)
 
     def _emails(self, text: str) -> Iterator[tuple[int, int]]:
-        for m in _EMAIL.finditer(text):
+        shown, where = visible(text)
+        for m in _EMAIL.finditer(shown):
             if m.group(0).casefold() in self.allowed_emails:
                 continue
             if domain_allowed(m.group("domain"), self.allowed_domains):
                 continue
-            yield m.span()
+            if self.business_context and role_mailbox(m.group("local"), m.group("domain")):
+                continue
+            yield (where[m.start()], where[m.end() - 1] + 1) if where else m.span()
 
     def _ibans(self, text: str, urls: _Urls) -> Iterator[tuple[int, int]]:
         for m in _IBAN.finditer(text):
@@ -247,7 +288,7 @@ class PersonalDataCheck:
                     continue
                 if phonenumbers.number_type(match.number) in self.allowed_types:
                     continue
-                if self.business_context and business_line(text, span[0]):
+                if self.business_context and business_line(text, span[0], span[1]):
                     continue
                 e164 = phonenumbers.format_number(match.number,
                                                   phonenumbers.PhoneNumberFormat.E164)
@@ -279,12 +320,85 @@ def _has_digit(text: str) -> bool:
     return any(ch.isdigit() for ch in text)
 
 
-def business_line(text: str, start: int) -> bool:
-    """Is the number at `start` introduced, in its own sentence, as the brand's line?"""
-    window = text[max(0, start - _BUSINESS_WINDOW):start]
+_INVISIBLE = regex.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def visible(text: str) -> tuple[str, list[int]]:
+    """`text` without zero-width and bidi characters (`rosa\u200b.lopez@...` hides nothing),
+    and the original index of each character left ([] when nothing was removed)."""
+    if text.isascii() or not _INVISIBLE.search(text):
+        return text, []
+    where = [i for i, ch in enumerate(text) if not _INVISIBLE.match(ch)]
+    return "".join(text[i] for i in where), where
+
+
+def business_line(text: str, start: int, end: int | None = None) -> bool:
+    """Is the number at text[start:end] introduced, in its own sentence, as the brand's line?
+
+    A cue that makes it the customer's own ("call you on", "your number", "on file") in the
+    words just before it wins; then the brand's cues in the sentence before it ("our call
+    centre", "the lost luggage number is"), a published +44 (0) format, or what follows it
+    (opening hours, "option 2", call charges).
+    """
+    sentence = _sentence_before(text, start, _SENTENCE_WINDOW)
+    near = sentence[-_BUSINESS_WINDOW:]
+    if _PERSONAL_CUE.search(near):
+        return False
+    if (_BUSINESS_CUE.search(sentence) or _BUSINESS_CALL.search(near)
+            or _NAMED_LINE.search(sentence) or _TITLED_LINE.search(near)):
+        return True
+    if end is None:
+        return False
+    return bool(_TRUNK_NOTATION.match(text, start) or _BUSINESS_AFTER.match(text[end:end + 40]))
+
+
+def _sentence_before(text: str, start: int, width: int) -> str:
+    window = text[max(0, start - width):start]
     cut = max(window.rfind(". "), window.rfind("! "), window.rfind("? "), window.rfind("\n"))
-    window = window[cut + 1:]
-    return bool(_BUSINESS_CUE.search(window) or _BUSINESS_CALL.search(window))
+    return window[cut + 1:]
+
+
+# Mailbox names a company gives a role, not a person (help@, reportphish@, customer.care@,
+# no-reply@): an address made only of these words at a company's domain is the brand's.
+ROLE_WORDS = frozenset({
+    "abuse", "accessibility", "account", "accounts", "admin", "alerts", "answers", "appeals",
+    "ask", "assist", "assistance", "baggage", "billing", "bookings", "care", "careers", "claims",
+    "community", "complaint", "complaints", "compliance", "concierge", "contact", "contactus",
+    "customer", "customers", "customercare", "customerservice", "data", "desk", "do", "dpo",
+    "enquiries", "enquiry", "escalations", "feedback", "fraud", "gdpr", "groups", "hello", "help",
+    "helpdesk", "hi", "info", "information", "inquiries", "inquiry", "investor", "investors", "ir",
+    "jobs", "legal", "lost", "luggage", "mail", "marketing", "media", "member", "members",
+    "membership", "news", "newsletter", "no", "noreply", "not", "notifications", "office",
+    "online", "orders", "partners", "payments", "phish", "phishing", "postmaster", "press",
+    "privacy", "protection", "recruitment", "refunds", "relations", "report", "reports",
+    "reservations", "returns", "safety", "sales", "security", "service", "services", "social",
+    "spam", "spoof", "support", "team", "tickets", "trust", "uk", "us", "eu", "web", "webmaster",
+    "welcome", "reply", "replies"
+})
+# Free webmail: a role-like name there (support@gmail.com) is a person's (or a scammer's).
+WEBMAIL = frozenset({
+    "gmail", "googlemail", "yahoo", "ymail", "hotmail", "outlook", "live", "msn", "icloud", "me",
+    "mac", "aol", "proton", "protonmail", "pm", "gmx", "web", "mail", "yandex", "zoho", "qq",
+    "163", "126", "btinternet", "sky", "virginmedia", "talktalk", "comcast", "verizon", "att",
+    "sbcglobal", "bellsouth", "rocketmail"
+})
+_ROLE_PIECES = regex.compile(r"[a-z]+|\d+")
+
+
+def role_mailbox(local: str, domain: str) -> bool:
+    """Is `local@domain` a company's role mailbox (help@acme.com, reportphish@wellsfargo.com)?"""
+    if domain.casefold().split(".")[0] in WEBMAIL:
+        return False
+    pieces = _ROLE_PIECES.findall(local.casefold())
+    return bool(pieces) and all(p.isdigit() or _role_word(p) for p in pieces)
+
+
+@lru_cache(maxsize=4096)
+def _role_word(word: str) -> bool:
+    """A role word, or role words run together (reportphish, customerservice, donotreply)."""
+    if word in ROLE_WORDS:
+        return True
+    return any(word[:i] in ROLE_WORDS and _role_word(word[i:]) for i in range(2, len(word) - 1))
 
 
 def reference(text: str, start: int) -> bool:

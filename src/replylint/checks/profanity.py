@@ -12,7 +12,8 @@ obfuscated get more work:
 - leetspeak (`sh1t`, `$h!t`, `@ss`, `b1tch`) is decoded only in tokens that also hold a letter,
   so numbers and prices (`$45`, `5pm`) never turn into words, nor do codes (`Galaxy A55`);
 - masks (`f*ck`, `f**k`, `s#!t`, `c*ntface`) match a lexicon word with letters in place of the
-  mask (two real letters at least); `f*u*c*k` is also read with the stars as separators;
+  mask (two real letters at least); `f*u*c*k` is also read with the stars as separators; one
+  letter and three or more masks (`f***`, `s***`) match a strong word of exactly that length;
 - elongation (`fuuuuck`, `shiiiit`) collapses runs of 3+ letters (and doubled u/i) to 1 or 2;
 - letters split by separators (`f.u.c.k`, `f u c k`, `f-u-c-k`, `f_u_c_k`) and words split by
   `.`/`-`/`_` (`bull-shit`) are joined, but only when the join is a lexicon word; a spaced run
@@ -23,7 +24,9 @@ obfuscated get more work:
 
 Mentions (`@handle`) only match a whole lexicon word; URLs and e-mail addresses are skipped.
 A name-like term (Dick) or a stem match (Harshit) written as a name in a greeting or address is
-left alone.
+left alone, as is a spelling found in one source list only (Jiggs, Nigah) right after a greeting.
+A stem match in a capitalised word inside a sentence is a proper noun (the Wankdorf stadium), and
+so is a capitalised mild word followed by another capitalised word (The Damn Yankees).
 """
 
 from __future__ import annotations
@@ -127,6 +130,8 @@ class Entry:
     term: str
     tier: Tier
     stem: bool = False
+    rare: bool = False
+    """Found in one source list only (Surge's long tail of spellings: jiggs, nigah)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +179,13 @@ class Lexicon:
         """A word of the lexicon, or one only profane when disguised (`s3x`, `g@ylord`)."""
         return self.word(w) or (None if w in self.safe_words else self.disguised.get(w))
 
+    def masked_exactly(self, first: str, hidden: int) -> Entry | None:
+        """The first strong lexicon word of `hidden` + 1 letters starting with `first`."""
+        m = regex.search(f"^{regex.escape(first)}[a-z]{{{hidden}}}$", self.mask_blob,
+                         regex.MULTILINE)
+        entry = self.words[m.group()] if m is not None else None
+        return entry if entry is not None and entry.tier == "strong" else None
+
     def masked(self, pattern: str) -> Entry | None:
         """The first lexicon word (strong before mild) that fits a masked token (`f**k`)."""
         parts: list[str] = []
@@ -220,8 +232,11 @@ class ProfanityCheck:
                 continue
             start, end = view.original_span(f.start, f.end)
             start, end = _widen_to_graphemes(draft.text, start, end)
-            if (self.names_in_greetings and (f.entry.term in NAME_TERMS or f.entry.stem)
-                    and _is_name(draft, start, end)):
+            if self.names_in_greetings and (
+                    ((f.entry.term in NAME_TERMS or f.entry.stem) and _is_name(draft, start, end))
+                    or (f.entry.rare and _is_name(draft, start, end, greeted=True))
+                    or ((f.entry.stem or mild) and _proper_noun(draft.text, start, end,
+                                                                title=not f.entry.stem))):
                 continue
             yield Hit(start, end,
                       values={"match": draft.text[start:end], "tier": f.entry.tier,
@@ -379,6 +394,10 @@ class ProfanityCheck:
         trail = len(tok) - lead - len(core)
         if _CODE.match(core):
             return core, None, lead, trail
+        if len(core) == 1 and core.isalpha() and trail >= 3 and not lead \
+                and all(ch in MASKS for ch in tok[1:]):
+            # `f***`, `s***`: one letter and a mask for each of the others
+            return tok, lex.masked_exactly(core, trail), 0, 0
         variants = _leet_variants(core)
         look = lex.word if core.isalpha() else lex.disguised_word
         for v in variants:
@@ -560,8 +579,9 @@ _WORD_BEFORE = regex.compile(r"([\p{L}']+)[^\p{L}\n]{0,3}$")
 _MENTIONS_ONLY = regex.compile(r"^(?:\s*[@.][\w.]+)*[\s,:]*$")
 
 
-def _is_name(draft: Draft, start: int, end: int) -> bool:
-    """True when the term at text[start:end] is written as a name (`Hi Dick,`)."""
+def _is_name(draft: Draft, start: int, end: int, greeted: bool = False) -> bool:
+    """True when the term at text[start:end] is written as a name (`Hi Dick,`); with
+    `greeted`, only a capitalised word right after a greeting or the customer's own name."""
     text = draft.text
     word = text[start:end]
     if not (word[:1].isupper() and word[1:].islower()):
@@ -574,24 +594,47 @@ def _is_name(draft: Draft, start: int, end: int) -> bool:
     m = _WORD_BEFORE.search(before)
     if m is not None and m.group(1).casefold().strip("'") in GREETINGS:
         return True
+    if greeted:
+        return False
     if _MENTIONS_ONLY.match(text[:start]) and after[:1] in (",", "!", ":", "-", "—"):
         return True
     return before.rstrip().endswith(",") and (not after.strip() or after[:1] in ".!?,")
 
 
+_TITLE_WORD = regex.compile(r"\p{Lu}\p{Ll}+(?:'\p{Ll}+)?")
+_TITLE_NEXT = regex.compile(r"[\s'\"‘’“”]+(?:(?:of|or|and|the|in|on|to|a|an)\s+)?\p{Lu}\p{Ll}")
+_SENTENCE_START = regex.compile(r"(?:^|[.!?:;\n]|^(?:\s*[@.][\w.]+)+)[\s\"'‘’“”(\[]*$")
+
+
+def _proper_noun(text: str, start: int, end: int, title: bool) -> bool:
+    """True when text[start:end] is a capitalised word inside a sentence: part of a name
+    (`the Wankdorf stadium`, `Mr Dikshit`) or, with `title`, of a title or name with another
+    capitalised word after it (`The Damn Yankees soundtrack`, `'Hell or High Water'`)."""
+    if not _TITLE_WORD.fullmatch(text, start, end):
+        return False
+    if _SENTENCE_START.search(text[max(0, start - 60):start]):
+        return False
+    return not title or _TITLE_NEXT.match(text, end) is not None
+
+
 # --------------------------------------------------------------------------- compiling
 
 
+_LISTS = frozenset({"ldnoobw", "surge", "dsojevic"})
+Row = tuple[str, Tier, str, str, bool]
+
+
 @lru_cache(maxsize=1)
-def _shipped() -> tuple[tuple[tuple[str, Tier, str, str], ...], tuple[str, ...]]:
-    """The shipped lexicon rows (form, tier, kind, term) and safe entries, read once."""
+def _shipped() -> tuple[tuple[Row, ...], tuple[str, ...]]:
+    """The shipped lexicon rows (form, tier, kind, term, rare) and safe entries, read once."""
     base = resources.files("replylint") / "lexicons"
-    rows: list[tuple[str, Tier, str, str]] = []
+    rows: list[Row] = []
     for line in (base / _LEXICON_FILE).read_text(encoding="utf-8").splitlines():
         if not line or line.startswith("#"):
             continue
-        form, tier, kind, term = line.split("\t")[:4]
-        rows.append((form, "mild" if tier == "mild" else "strong", kind, term))
+        form, tier, kind, term, sources = line.split("\t")[:5]
+        rows.append((form, "mild" if tier == "mild" else "strong", kind, term,
+                     sources in _LISTS))
     safe = tuple(line for line in (base / _SAFE_FILE).read_text(encoding="utf-8").splitlines()
                  if line and not line.startswith("#"))
     return tuple(rows), safe
@@ -611,11 +654,12 @@ def build_lexicon(extra: Mapping[str, Tier], allow: set[str]) -> Lexicon:
     stem_entries: dict[str, Entry] = {}
     symbols: dict[str, Entry] = {}
     disguised: dict[str, Entry] = {}
-    user = [(form, tier, "phrase" if " " in form else "word", form) for form, tier in extra.items()]
-    for form, tier, kind, term in (*rows, *user):
+    user: list[Row] = [(form, tier, "phrase" if " " in form else "word", form, False)
+                       for form, tier in extra.items()]
+    for form, tier, kind, term, rare in (*rows, *user):
         if form in allow:
             continue
-        entry = Entry(term, tier)
+        entry = Entry(term, tier, rare=rare)
         if kind == "word":
             if any(ch.isalnum() for ch in form):
                 words[form] = entry
