@@ -80,7 +80,12 @@ def corpus() -> list[str]:
         (r"(?:abc)?x", True, (("abcx", "x"),)),
         (r"a{2}b{0,3}c+", True, (("c",), ("a",))),
         (r"\p{L}+@\p{L}+\.com", True, ((".com",), ("@",))),
-        (r"(?<=\$)\d+(?!%)", True, ()),
+        (r"(?<=\$)\d+(?!%)", True, (("$",),)),
+        (r"(?<=\bbuy\s)[A-Z]+(?!\s+now)", False, (("buy",),)),
+        (r"(?<!not )(?<=(?:sell|buy) )now", True, (("now",), ("sell", "buy"))),
+        (r"(?i:buy) TSLA", False, (("TSLA",),)),  # any-case "buy": no exact-case literal
+        (r"(?i:buy) tsla", True, (("buy tsla",), ("buy",))),
+        (r"(?-i:BUY) now", True, (("buy now",), ("buy",))),
         (r"(?:^|[.!?]\s*)\K(?:buy|sell)\s+stocks?", True, (("sell", "buy"), ("stock", "stocks"))),
         (
             r"\w+\s+(?:@|\(at\))\s+\w+",

@@ -73,36 +73,36 @@ class Gated:
 class Triggers:
     """Which of a rule's regexes may match a reply, from one scan for their rarer literals.
 
-    The policy's `LiteralPool` scan says which selective literals a reply holds; the regexes
-    indexed under those of their first (rarest) clause are the candidates, and a candidate
-    runs only when its other clauses are met too. Clauses of common words ("you", "the",
-    "i"), which most replies meet, stay out of the scan (their many occurrences would slow
-    it) and are checked with `in` for the few candidates. A reply holding none of the trigger
-    words costs nothing beyond the shared scan, however many regexes the rule has.
+    The policy's `LiteralPool` scan says which of the selective literals a reply holds; the
+    regexes indexed under those of a wholly selective clause are the candidates (a regex
+    without one always is), and a candidate runs only when each of its clauses is met too.
+    Common words ("you", "the", "to"), which most replies hold, stay out of the scan (their
+    many occurrences would slow it): a clause is met by a selective literal found by the scan
+    or by one of its common words found with `in`, which usually succeeds at the first word.
+    A reply holding none of the trigger words costs nothing beyond the shared scan.
     """
 
     first: Mapping[str, tuple[int, ...]]
-    scanned: tuple[tuple[frozenset[str], ...], ...]
-    common: tuple[tuple[tuple[str, ...], ...], ...]
+    clauses: tuple[tuple[tuple[frozenset[str], tuple[str, ...]], ...], ...]
     always: frozenset[int]
 
     @classmethod
     def index(cls, gates: Iterable[tuple[tuple[str, ...], ...]]) -> Triggers:
         first: dict[str, list[int]] = {}
-        scanned: list[tuple[frozenset[str], ...]] = []
-        common: list[tuple[tuple[str, ...], ...]] = []
+        clauses: list[tuple[tuple[frozenset[str], tuple[str, ...]], ...]] = []
         always: set[int] = set()
         for i, gate in enumerate(gates):
-            rare = [clause for clause in gate
-                    if all(_pass_rate((literal,)) < _SELECTIVE for literal in clause)]
-            if not rare:
-                always.add(i)  # nothing selective to scan for: check every clause with `in`
-            scanned.append(tuple(frozenset(clause) for clause in rare))
-            common.append(tuple(clause for clause in gate if clause not in rare))
-            for literal in rare[0] if rare else ():
-                first.setdefault(literal, []).append(i)
-        return cls({k: tuple(v) for k, v in first.items()}, tuple(scanned), tuple(common),
-                   frozenset(always))
+            split = [(frozenset(lit for lit in clause if _selective(lit)),
+                      tuple(dict.fromkeys(_word(lit) for lit in clause if not _selective(lit))))
+                     for clause in gate]
+            clauses.append(tuple(split))
+            key = next((rare for rare, common in split if not common), None)
+            if key is None:
+                always.add(i)
+            else:
+                for literal in key:
+                    first.setdefault(literal, []).append(i)
+        return cls({k: tuple(v) for k, v in first.items()}, tuple(clauses), frozenset(always))
 
     @cached_property
     def first_keys(self) -> frozenset[str]:
@@ -111,25 +111,44 @@ class Triggers:
     @property
     def literals(self) -> set[str]:
         """What the shared scan must look for."""
-        return {literal for gate in self.scanned for clause in gate for literal in clause}
+        return {lit for gate in self.clauses for rare, _ in gate for lit in rare}
 
     def candidates(self, present: Set[str], folded: str) -> list[int]:
         """Indices, in order, of the regexes that may match `folded`, which holds `present`
         (and maybe other literals) of `literals`."""
         first = self.first
-        if self.first_keys.isdisjoint(present):
-            if not self.always:
-                return []
-            found = set(self.always)
-        else:
-            found = set(self.always)
+        found = set(self.always)
+        if not self.first_keys.isdisjoint(present):
             for literal in present:
                 if literal in first:
                     found.update(first[literal])
+        if not found:
+            return []
         return [i for i in sorted(found)
-                if not any(clause.isdisjoint(present) for clause in self.scanned[i])
-                and all(any(literal in folded for literal in clause)
-                        for clause in self.common[i])]
+                if all(not rare.isdisjoint(present) or any(lit in folded for lit in common)
+                       for rare, common in self.clauses[i])]
+
+
+def _word(literal: str) -> str:
+    """A common word for its variants with white space around it (" will", "\\twill"...): one
+    `in` instead of six, and a weaker, still sound, test. Not for short words or punctuation:
+    " at " is rare where "at" (that, what) and "@" (a mention) are everywhere."""
+    core = literal.strip(_ASCII_WHITESPACE)
+    return core if core.isalpha() and len(core) >= 4 else literal
+
+
+def _selective(literal: str) -> bool:
+    """Worth looking for in the shared scan (see `Triggers`): not a common word (with or
+    without white space around it: " you" is as common as "you"), nor a lower-case pair or a
+    single character that sits inside countless words ("id", "up", "a"); "St", "$" are fine."""
+    core = literal.strip(_ASCII_WHITESPACE) or literal
+    if core.lower() in _COMMON_WORDS:
+        return False
+    if len(core) == 1:
+        return core in _RARE_CHARS
+    if len(core) == 2:
+        return not core.islower()
+    return True
 
 
 @dataclass(frozen=True)
@@ -231,13 +250,12 @@ _COMMON_WORDS = frozenset(
     "the and you your to for is it we i a of in on that this have has will be are with can our "
     "my me us not at as so if do all any get just from by or but was an there here what".split())
 _MAX_CLAUSES = 4
-# A clause with a literal guessed to be in more replies than this is checked with `in`, not
-# scanned for (see `Triggers`).
-_SELECTIVE = 0.6
 _ZERO_WIDTH_ESCAPES = frozenset("bBAZK")
 _CLASS_ESCAPES = frozenset("sSwWdD")
 _CONTROL_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v"}
 _QUANTIFIER = re.compile(r"\{([0-9]*)(?:(,)([0-9]*))?\}")
+# Scoped inline flags: `?i:`, `?-i:`, `?im-s:` (after the group's opening parenthesis).
+_SCOPED_FLAGS = re.compile(r"([a-zA-Z]*)(?:-([a-zA-Z]+))?:")
 
 
 class _Unsupported(Exception):
@@ -275,12 +293,13 @@ _ASCII_SPACE = _Info(frozenset(_ASCII_WHITESPACE))
 
 def required_literals(pattern: str, ignore_case: bool,
                       ascii: bool = False) -> tuple[tuple[str, ...], ...]:
-    """Clauses of literals a match of `pattern` must contain (one of each clause).
+    """Clauses of literals the text must contain for `pattern` to match (one of each clause).
 
     The analysis is conservative: it models literals, groups, alternation, classes (as any
-    character), anchors, `\\K` and lookarounds (as empty) and counted repeats; anything else
-    (backreferences, inline flags, fuzzy matching, named lists...) gives no clauses, so the
-    regex always runs. With `ascii`, the clauses hold for ASCII text only (`\\s` is then one
+    character), anchors, `\\K`, counted repeats, scoped flags (`(?i:...)` in a case-sensitive
+    pattern as any text) and lookarounds (zero width; what a positive one looks at must be in
+    the text too); anything else (backreferences, global inline flags, fuzzy matching, named
+    lists...) gives no clauses, so the regex always runs. With `ascii`, the clauses hold for ASCII text only (`\\s` is then one
     of six characters, so "`\\s+@`" requires " @" or "\\t@"...).
 
     With `ignore_case` the literals are case-folded and only clauses of ASCII literals are
@@ -291,7 +310,7 @@ def required_literals(pattern: str, ignore_case: bool,
     if ignore_case and not ascii:
         return ()
     try:
-        info = _Parser(pattern, ascii).parse()
+        info = _Parser(pattern, ascii, ignore_case).parse()
     except (_Unsupported, IndexError):
         return ()
     clauses = list(info.clauses)
@@ -423,10 +442,11 @@ def _repeat(atom: _Info, low: int, high: int | None) -> _Info:
 class _Parser:
     """A recursive-descent reader of the subset of `regex` syntax that `_Info` models."""
 
-    def __init__(self, pattern: str, ascii: bool = False) -> None:
+    def __init__(self, pattern: str, ascii: bool = False, ignore_case: bool = False) -> None:
         self.p = pattern
         self.i = 0
         self.ascii = ascii
+        self.ignore_case = ignore_case
 
     def parse(self) -> _Info:
         info = self.alternation()
@@ -489,30 +509,45 @@ class _Parser:
 
     def group(self) -> _Info:
         p = self.p
-        zero_width = False
+        kind = "group"  # or a lookaround: "positive" / "negative", or "opaque"
         if p.startswith("?", self.i):
             rest = p[self.i + 1:]
+            flags = _SCOPED_FLAGS.match(rest)
             if rest.startswith((":", ">")):
                 self.i += 2
             elif rest.startswith(("=", "!")):
+                kind = "positive" if rest[0] == "=" else "negative"
                 self.i += 2
-                zero_width = True
             elif rest.startswith(("<=", "<!")):
+                kind = "positive" if rest[1] == "=" else "negative"
                 self.i += 3
-                zero_width = True
             elif rest.startswith(("P<", "<")):
                 close = p.find(">", self.i)
                 name = p[self.i + (3 if rest.startswith("P<") else 2):close]
                 if close < 0 or not name.isidentifier():
                     raise _Unsupported("group name")
                 self.i = close + 1
+            elif flags is not None and "x" not in flags.group(1):
+                # `(?i:...)` in a case-sensitive pattern matches literals in any case, which
+                # exact-case lookups cannot vouch for; other scoped flags change nothing here.
+                if "i" in flags.group(1) and not self.ignore_case:
+                    kind = "opaque"
+                self.i += 1 + flags.end()
             else:
                 raise _Unsupported("(?" + rest[:1])
         inner = self.alternation()
         if self.i >= len(p) or p[self.i] != ")":
             raise _Unsupported("unclosed group")
         self.i += 1
-        return _EMPTY if zero_width else inner
+        if kind == "positive":
+            # Zero width, but what it looks at must be in the text: its requirements hold.
+            exact = (inner.exact,) if inner.exact and "" not in inner.exact else ()
+            return _Info(frozenset({""}), (*inner.clauses, *exact))
+        if kind == "negative":
+            return _EMPTY
+        if kind == "opaque":
+            return _ANY
+        return inner
 
     def escape(self) -> _Info:
         p = self.p
