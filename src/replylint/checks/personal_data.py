@@ -19,6 +19,7 @@ from phonenumbers import Leniency, PhoneNumberMatcher, PhoneNumberType
 
 from ..draft import Draft
 from ..options import option
+from ..spans import SpanSet
 from .base import CompileContext, Hit
 
 Kind = Literal["email", "phone", "card", "iban", "ssn"]
@@ -199,14 +200,12 @@ class PersonalDataCheck:
         if not has_digit and "@" not in text:
             return
         urls = _Urls(text if has_digit else "")
-        taken: list[tuple[int, int]] = []
+        taken = SpanSet()
         found: list[tuple[int, int, str]] = []
 
         def keep(start: int, end: int, kind: str) -> None:
-            if any(s < end and start < e for s, e in taken):
-                return
-            taken.append((start, end))
-            found.append((start, end, kind))
+            if taken.add(start, end):
+                found.append((start, end, kind))
 
         if "email" in self.kinds and "@" in text:
             for start, end in self._emails(text):
@@ -304,12 +303,12 @@ class _Urls:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._spans: list[tuple[int, int]] | None = None
+        self._spans: SpanSet | None = None
 
     @property
-    def spans(self) -> list[tuple[int, int]]:
+    def spans(self) -> SpanSet:
         if self._spans is None:
-            self._spans = [m.span() for m in _URL.finditer(self.text)] if self.text else []
+            self._spans = SpanSet(m.span() for m in _URL.finditer(self.text) if self.text)
         return self._spans
 
 
@@ -419,8 +418,8 @@ def compact_alnum(value: str) -> str:
     return "".join(ch for ch in value if ch.isalnum()).upper()
 
 
-def inside(span: tuple[int, int], areas: list[tuple[int, int]]) -> bool:
-    return any(s <= span[0] and span[1] <= e for s, e in areas)
+def inside(span: tuple[int, int], areas: SpanSet) -> bool:
+    return areas.contains(*span)
 
 
 def domain_allowed(domain: str, allowed: tuple[str, ...]) -> bool:

@@ -47,6 +47,7 @@ from ..draft import Draft
 from ..literals import LiteralPool
 from ..model import Severity
 from ..options import option
+from ..spans import SpanSet
 from ..text import skeleton
 from .base import CompileContext, Hit
 
@@ -311,12 +312,12 @@ class ProfanityCheck:
         lex = self.lexicon
         words = lex.words
         safe = lex.safe_words
-        skipped = ([m.span() for m in _SKIP.finditer(text)]
-                   if _SKIP_HINT.search(text) is not None else [])
+        skipped = SpanSet(m.span() for m in _SKIP.finditer(text)) \
+            if _SKIP_HINT.search(text) is not None else None
         toks = _Tokens([], [], [], [])
         for m in _TOKEN.finditer(text):
             start, end = m.span()
-            if skipped and any(s <= start < e for s, e in skipped):
+            if skipped and skipped.covers(start):
                 continue
             tok = m.group()
             if tok.isalpha() and tok.isascii():
