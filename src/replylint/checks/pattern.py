@@ -142,7 +142,7 @@ def _selective(literal: str) -> bool:
     without white space around it: " you" is as common as "you"), nor a lower-case pair or a
     single character that sits inside countless words ("id", "up", "a"); "St", "$" are fine."""
     core = literal.strip(_ASCII_WHITESPACE) or literal
-    if core.lower() in _COMMON_WORDS:
+    if core in _COMMON_WORDS:  # lower case: a case-sensitive "Get" is rare where "get" is not
         return False
     if len(core) == 1:
         return core in _RARE_CHARS
@@ -342,6 +342,12 @@ def _pass_rate(clause: Iterable[str]) -> float:
     """
     rate = 0.0
     for literal in clause:
+        core = literal.strip(_ASCII_WHITESPACE)
+        if core in _COMMON_WORDS and literal[:1].isspace() and literal[-1:].isspace():
+            rate += 0.3  # " at ", the whole word, is much rarer than "at" in "that"
+            continue
+        if core.isalpha():
+            literal = core  # " the" is as common as "the" (but " @" is much rarer than "@")
         if literal in _COMMON_WORDS:
             rate += 0.9
         elif len(literal) == 1:
