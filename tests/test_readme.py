@@ -32,3 +32,15 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 def test_readme_python_snippets_run(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
     exec(compile(_blocks("python")[index], f"README.md python block {index + 1}", "exec"), {})
+
+
+@pytest.mark.parametrize(
+    "block", [b for b in _blocks("text") if b.startswith("$ replylint ")], ids=lambda b: b[2:40])
+def test_readme_shows_real_command_output(block: str, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from replylint.cli import main
+
+    command, _, shown = block.partition("\n")
+    monkeypatch.chdir(REPO)
+    main([*command.split()[2:], "--color", "never"])
+    assert capsys.readouterr().out == shown
