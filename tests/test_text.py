@@ -139,3 +139,13 @@ def test_crlf_and_lf_drafts_report_the_same_lines() -> None:
     lf, crlf = "one\ntwo\nthree", "one\r\ntwo\r\nthree"
     assert ([LineIndex(lf).position(lf.index(w))[0] for w in ("one", "two", "three")]
             == [LineIndex(crlf).position(crlf.index(w))[0] for w in ("one", "two", "three")])
+
+
+@pytest.mark.parametrize("joiner", ["\u034f", "\u180b", "\u3164", "\u200b"])
+def test_blank_joiners_inside_a_word_are_seen_through_with_exact_spans(joiner: str) -> None:
+    """Regression: a combining grapheme joiner (U+034F) hid `f\u034fuck` from the profanity rule."""
+    from replylint import check
+
+    text = f"Oh f{joiner}uck, sorry ^MS"
+    (v,) = check(text).violations
+    assert (v.rule, text[v.start:v.end]) == ("profanity", f"f{joiner}uck")

@@ -16,11 +16,14 @@ import regex
 
 # Invisible characters that change nothing a reader sees but split words for a naive matcher:
 # zero-width space/joiners, word joiner, BOM, soft hyphen, bidi embeddings/overrides/isolates.
+# Also the combining grapheme joiner, Mongolian free variation selectors and the blank Hangul
+# fillers, which render as nothing (or a blank) inside a word.
 INVISIBLE = frozenset(
     "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
     "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+    "\u034f\u180b\u180c\u180d\u115f\u1160\u3164\uffa0"
 )
-_INVISIBLE_RE = regex.compile("[" + "".join(sorted(INVISIBLE)) + "]")
+INVISIBLE_RE = regex.compile("[" + "".join(sorted(INVISIBLE)) + "]")
 
 # Letters that look like Latin ones (after NFKC and case folding, so lower case only).
 # Cyrillic and Greek look-alikes, plus typographic quotes and dashes folded to ASCII.
@@ -72,7 +75,7 @@ def normalize(text: str) -> Normalized:
         # ASCII is NFKC already, holds no invisible or look-alike characters, and folds 1:1.
         return Normalized(text.lower())
     if (
-        not _INVISIBLE_RE.search(text)
+        not INVISIBLE_RE.search(text)
         and unicodedata.is_normalized("NFKC", text)
     ):
         folded = text.casefold()

@@ -20,6 +20,7 @@ from phonenumbers import Leniency, PhoneNumberMatcher, PhoneNumberType
 from ..draft import Draft
 from ..options import option
 from ..spans import SpanSet
+from ..text import INVISIBLE_RE
 from .base import CompileContext, Hit
 
 Kind = Literal["email", "phone", "card", "iban", "ssn"]
@@ -319,15 +320,12 @@ def _has_digit(text: str) -> bool:
     return any(ch.isdigit() for ch in text)
 
 
-_INVISIBLE = regex.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-
-
 def visible(text: str) -> tuple[str, list[int]]:
     """`text` without zero-width and bidi characters (`rosa\u200b.lopez@...` hides nothing),
     and the original index of each character left ([] when nothing was removed)."""
-    if text.isascii() or not _INVISIBLE.search(text):
+    if text.isascii() or not INVISIBLE_RE.search(text):
         return text, []
-    where = [i for i, ch in enumerate(text) if not _INVISIBLE.match(ch)]
+    where = [i for i, ch in enumerate(text) if not INVISIBLE_RE.match(ch)]
     return "".join(text[i] for i in where), where
 
 
