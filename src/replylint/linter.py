@@ -142,12 +142,11 @@ class Linter:
         found: list[tuple[Rule, Hit]] = []
         suppressed: list[str] = []
         incomplete = False
-        channel = ctx.channel or ""
         for rule, find in self._plan:
             if deadline is not None and time.monotonic() >= deadline:
                 incomplete = True
                 break
-            if rule.channels is not None and channel not in rule.channels:
+            if not rule.applies(ctx):
                 continue
             if ctx.disable and rule.suppressible and any(id_matches(rule.id, d)
                                                          for d in ctx.disable):
@@ -203,13 +202,10 @@ class Linter:
         return sorted(((s, redact(s)) for s in secrets if s.strip()),
                       key=lambda pair: -len(pair[0]))
 
-    def _violation(self, rule: Rule, draft: Draft, hit: Hit,
-                   shared: Mapping[str, str] | None = None,
-                   masks: list[tuple[str, str]] | None = None) -> Violation:
+    def _violation(self, rule: Rule, draft: Draft, hit: Hit, shared: Mapping[str, str],
+                   masks: list[tuple[str, str]]) -> Violation:
         text = draft.text
         matched = text[hit.start:hit.end]
-        if shared is None:
-            shared = {**self._settings, **_context_values(draft.context)}
         values = {"rule": rule.id, **shared, **hit.values, "match": matched}
         if masks:
             values = {k: _mask(v, masks) for k, v in values.items()}
