@@ -299,7 +299,8 @@ def required_literals(pattern: str, ignore_case: bool,
     character), anchors, `\\K`, counted repeats, scoped flags (`(?i:...)` in a case-sensitive
     pattern as any text) and lookarounds (zero width; what a positive one looks at must be in
     the text too); anything else (backreferences, global inline flags, fuzzy matching, named
-    lists...) gives no clauses, so the regex always runs. With `ascii`, the clauses hold for ASCII text only (`\\s` is then one
+    lists...) gives no clauses, so the regex always runs. With `ascii`, the clauses hold for
+    ASCII text only (`\\s` is then one
     of six characters, so "`\\s+@`" requires " @" or "\\t@"...).
 
     With `ignore_case` the literals are case-folded and only clauses of ASCII literals are
