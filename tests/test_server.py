@@ -531,6 +531,26 @@ def test_a_bad_start_is_one_line_and_exit_2(argv: list[str], expected: str,
     assert capsys.readouterr().err == expected + "\n"
 
 
+@pytest.mark.parametrize("port, shown", [("99999", "99999"), ("65536", "65536"), ("-5", "-5"),
+                                         ("http", "'http'")])
+def test_a_port_out_of_range_is_a_one_line_usage_error(port: str, shown: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # Regression: --port 99999 bound port 34463 (99999 - 65536); --port -5 failed on DNS.
+    assert serve_command(["--port", port]) == 2
+    assert capsys.readouterr().err == (
+        f"replylint serve: error: argument --port: expected a port number from 0 to 65535, "
+        f"got {shown} (see replylint serve --help)\n")
+
+
+def test_every_argument_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert serve_command(["--deadline-ms", "0"]) == 2
+    assert serve_command(["--nope"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        ("replylint serve: error: argument --deadline-ms: expected a number >= 1, got 0 "
+         "(see replylint serve --help)"),
+        "replylint serve: error: unrecognized arguments: --nope (see replylint serve --help)"]
+
+
 def test_an_empty_token_file_is_refused(tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     empty = tmp_path / "token"

@@ -24,7 +24,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .errors import PolicyError, ReplylintError
@@ -894,9 +894,17 @@ LOG_CONFIG: dict[str, Any] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument mistakes are one line and exit 2, like every other bad start."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(int(ExitCode.ERROR), f"{self.prog}: error: {message} "
+                                       f"(see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="replylint serve",
+    p = _Parser(
+        prog="replylint serve", allow_abbrev=False,
         description="Serve the pre-send hook over HTTP: POST /v1/check, /v1/check/batch, "
                     "GET /v1/rules, /healthz, /readyz, /docs.")
     p.add_argument("--policy", action="append", default=[], metavar="[NAME=]SPEC",
@@ -905,7 +913,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--policy-dir", metavar="DIR",
                    help="load every *.yaml in DIR, each named by its file stem")
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT,
+    p.add_argument("--port", type=_port, default=DEFAULT_PORT,
                    help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     p.add_argument("--token-file", metavar="PATH",
                    help="require `Authorization: Bearer <token>` with the token in PATH "
@@ -940,6 +948,17 @@ def _positive(value: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {number}")
+    return number
+
+
+def _port(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        shown = value if value.lstrip("-").isdigit() else repr(value)
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {shown}")
     return number
 
 
@@ -982,7 +1001,10 @@ def _error(message: str) -> int:
 
 def serve_command(argv: list[str]) -> int:
     """`replylint serve ...`: compile, warm, bind, serve until SIGTERM/SIGINT; 2 on a bad start."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2), already printed
+        return exc.code if isinstance(exc.code, int) else int(ExitCode.ERROR)
     try:
         import fastapi  # noqa: F401
         import uvicorn
