@@ -9,9 +9,11 @@ import json
 import re
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -404,6 +406,56 @@ def test_too_many_requests_in_flight_get_a_503_with_retry_after() -> None:
         r = c.post("/v1/check", json={"text": "hi"})
     assert (r.status_code, r.headers["retry-after"], r.json()["type"]) == (
         503, "1", "/problems/overloaded")
+
+
+class Gate:
+    """A rule check that blocks until the test opens the gate: a slow check, on demand."""
+
+    def __init__(self) -> None:
+        self.opened = threading.Event()
+        self.entered = 0
+        self.finished = 0
+        self._changed = threading.Condition()
+
+    def find(self, draft: Any) -> list[Any]:
+        with self._changed:
+            self.entered += 1
+            self._changed.notify_all()
+        self.opened.wait(60)
+        with self._changed:
+            self.finished += 1
+            self._changed.notify_all()
+        return []
+
+    def wait_for(self, what: str, n: int) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: getattr(self, what) >= n, timeout=60), \
+                f"{what} stayed at {getattr(self, what)}, expected {n}"
+
+
+def gated_config(gate: Gate, **overrides: Any) -> ServerConfig:
+    """The unit policy with the gate as its first rule."""
+    policy = load_policy_text(POLICY_YAML, "unit.yaml")
+    rule = dataclasses.replace(policy.rules[1], id="gate", check=gate)
+    policy = dataclasses.replace(policy, rules=(rule, *policy.rules))
+    return ServerConfig(linters={"unit": Linter(policy)}, default="unit", **overrides)
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/openapi.json", "/docs"])
+def test_open_paths_answer_while_checks_fill_the_in_flight_limit(path: str) -> None:
+    # Regression: /healthz counted against --max-in-flight, so a busy server failed liveness.
+    gate = Gate()
+    cfg = gated_config(gate, max_in_flight=2, deadline_ms=60_000)
+    with TestClient(create_app(cfg)) as c, ThreadPoolExecutor(2) as pool:
+        slow = [pool.submit(c.post, "/v1/check", json={"text": "hi"}) for _ in range(2)]
+        try:
+            gate.wait_for("entered", 2)
+            assert c.get(path).status_code == 200
+            r = c.post("/v1/check", json={"text": "hi"})
+            assert (r.status_code, r.json()["type"]) == (503, "/problems/overloaded")
+        finally:
+            gate.opened.set()
+        assert [f.result(timeout=60).status_code for f in slow] == [200, 200]
 
 
 # ------------------------------------------------------------------ GetStream adapter

@@ -43,7 +43,10 @@ DEFAULT_PORT = 8787
 MAX_JSON_DEPTH = 32
 REQUEST_ID_MAX = 128
 WARM_TEXT = "Hi Dana, thanks for your patience! Your refund is on its way. ^MS"
-OPEN_PATHS = ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json")
+# Probes and docs: no token, and never counted against --max-in-flight (liveness must not
+# depend on load, and none of them runs a check).
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc",
+                        "/openapi.json"})
 GETSTREAM_PATH = "/v1/adapters/getstream/before-message-send"
 CHECK_KEYS = ("text", "context", "policy")
 BATCH_ITEM_KEYS = ("id", "text", "context", "policy")
@@ -367,7 +370,8 @@ def _bearer_ok(authorization: str | None, token: str) -> bool:
 
 
 class _Stats:
-    """Requests started and finished: the shutdown log proves none was dropped."""
+    """Requests started and finished (the shutdown log proves none was dropped), and the ones
+    in flight that count against --max-in-flight."""
 
     def __init__(self) -> None:
         self.started = 0
@@ -406,11 +410,12 @@ class HookApp:
                                                   (b"x-request-id", rid.encode("ascii"))]}
             await send(message)
 
+        counted = path not in OPEN_PATHS
         self.stats.started += 1
-        self.stats.in_flight += 1
+        self.stats.in_flight += counted
         try:
             problem: Problem | None = None
-            if self.stats.in_flight > self.config.max_in_flight:
+            if counted and self.stats.in_flight > self.config.max_in_flight:
                 problem = Problem("overloaded", f"more than {self.config.max_in_flight} "
                                                 f"requests in flight", headers={"retry-after": "1"})
             elif (self.config.token and path.startswith("/v1/") and path != GETSTREAM_PATH
@@ -422,7 +427,7 @@ class HookApp:
             else:
                 await self.app(scope, receive, send_with_id)
         finally:
-            self.stats.in_flight -= 1
+            self.stats.in_flight -= counted
             self.stats.finished += 1
             record: dict[str, Any] = {
                 "event": "request", "request_id": rid, "method": scope.get("method"),
