@@ -395,7 +395,7 @@ def test_openapi_documents_every_endpoint_and_every_ref_resolves(client: TestCli
     check = spec["paths"]["/v1/check"]["post"]
     assert check["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/CheckRequest"}
-    assert set(check["responses"]) == {"200", "400", "401", "413", "415", "422", "503"}
+    assert set(check["responses"]) == {"200", "400", "401", "408", "413", "415", "422", "503"}
     refs = re.findall(r'"\$ref": "#/components/schemas/([A-Za-z]+)"', json.dumps(spec))
     assert refs and set(refs) <= set(spec["components"]["schemas"])
     assert "text/html" in client.get("/docs").headers["content-type"]

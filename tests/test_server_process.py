@@ -178,6 +178,55 @@ def test_an_announced_huge_body_is_refused_before_it_is_sent(server: Server,
     assert b'"type":"/problems/body-too-large"' in answer
 
 
+def half_sent(port: int) -> socket.socket:
+    """A request whose body stops after 8 of its 100 announced bytes, the socket left open."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 100\r\n\r\n{\"text\":")
+    return sock
+
+
+def read_all(sock: socket.socket) -> bytes:
+    data = b""
+    while part := sock.recv(65536):
+        data += part
+    return data
+
+
+def test_half_sent_bodies_time_out_with_408_and_never_lock_out_the_service(
+        tmp_path: Path) -> None:
+    # Regression: a few hundred sockets that sent half a body and waited held every in-flight
+    # slot for as long as they stayed open, /healthz and /readyz included.
+    policy = tmp_path / "unit.yaml"
+    policy.write_text(POLICY_YAML)
+    srv = Server(tmp_path, "--policy", str(policy), "--max-in-flight", "4",
+                 "--body-timeout", "1")
+    try:
+        stalled = [half_sent(srv.port) for _ in range(8)]
+        try:
+            assert srv.request("GET", "/healthz")[0] == 200
+            assert srv.request("GET", "/readyz")[0] == 200
+            answers = [read_all(sock) for sock in stalled]  # each ends when the server closes
+        finally:
+            for sock in stalled:
+                sock.close()
+        overloaded = [a for a in answers if a.startswith(b"HTTP/1.1 503 ")]
+        timed_out = [a for a in answers if a.startswith(b"HTTP/1.1 408 ")]
+        assert (len(overloaded), len(timed_out)) == (4, 4)
+        for answer in timed_out:
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert b"content-type: application/problem+json" in head.lower()
+            assert b"connection: close" in head.lower()
+            assert json.loads(body)["type"] == "/problems/body-timeout"
+        status, body = srv.check({"text": "URGENT"})
+        assert (status, body["decision"]) == (200, "block")
+    finally:
+        srv.stop()
+    statuses = [r["status"] for r in srv.records()
+                if r.get("event") == "request" and r["path"] == "/v1/check"]
+    assert sorted(statuses) == [200] + [408] * 4 + [503] * 4
+
+
 def test_a_reply_with_thousands_of_violations_is_answered(server: Server) -> None:
     started = time.monotonic()
     status, body = server.check({"text": MANY_VIOLATIONS, "policy": "unit"})

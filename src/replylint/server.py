@@ -71,6 +71,8 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
                      "Send `Authorization: Bearer <token>` (or a valid GetStream X-Signature)."),
     "not-found": (404, "No such endpoint", "See /docs for the endpoints."),
     "method-not-allowed": (405, "Method not allowed", "See /docs for each endpoint's method."),
+    "body-timeout": (408, "Request body too slow",
+                     "The whole body must arrive within --body-timeout seconds of the headers."),
     "body-too-large": (413, "Request body too large",
                        "The body is larger than the server's --max-body-bytes."),
     "text-too-long": (413, "Reply text too long",
@@ -128,6 +130,7 @@ class ServerConfig:
     deadline_ms: int = 300
     threads: int = 4
     max_in_flight: int = 256
+    body_timeout: float = 5.0
     token: str | None = field(default=None, repr=False)
     getstream_secret: str | None = field(default=None, repr=False)
 
@@ -657,16 +660,25 @@ def create_app(config: ServerConfig) -> HookApp:
                 raise too_large
         chunks: list[bytes] = []
         size = 0
+        # A client that sends half a body and waits must not hold its in-flight slot for as
+        # long as it keeps the socket open: the whole body gets --body-timeout from arrival.
+        started: float = request.scope["state"]["started"]
         try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > config.drain_limit:
-                    raise too_large
-                if size <= limit:
-                    chunks.append(chunk)
+            async with asyncio.timeout(max(0.0, started + config.body_timeout
+                                           - time.monotonic())):
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > config.drain_limit:
+                        raise too_large
+                    if size <= limit:
+                        chunks.append(chunk)
         except ClientDisconnect:
             raise Problem("body-not-json", "the client disconnected before the body "
                                            "was complete") from None
+        except TimeoutError:
+            raise Problem("body-timeout", f"the body did not arrive within "
+                                          f"{config.body_timeout:g} s ({size:,} bytes came)",
+                          headers={"connection": "close"}) from None
         if size > limit:
             raise too_large
         return b"".join(chunks)
@@ -689,7 +701,7 @@ def create_app(config: ServerConfig) -> HookApp:
         return report_body(report, started)
 
     @app.post("/v1/check", summary="Check one reply", openapi_extra=_body_spec("CheckRequest"),
-              responses=_responses("CheckResponse", 400, 401, 413, 415, 422, 503))
+              responses=_responses("CheckResponse", 400, 401, 408, 413, 415, 422, 503))
     async def check(request: Request) -> Response:
         """Check one reply. Answers 200 with the verdict (allow, warn or block) whatever it is."""
         item = validate_item(parse_json(await read_body(request)), config)
@@ -704,7 +716,7 @@ def create_app(config: ServerConfig) -> HookApp:
 
     @app.post("/v1/check/batch", summary="Check many replies",
               openapi_extra=_body_spec("BatchRequest"),
-              responses=_responses("BatchResponse", 400, 401, 413, 415, 422, 503))
+              responses=_responses("BatchResponse", 400, 401, 408, 413, 415, 422, 503))
     async def check_batch(request: Request) -> Response:
         """Check up to --max-batch replies; an invalid item gets its own `error`, the rest are
         checked. One deadline covers the whole batch."""
@@ -939,6 +951,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="worker threads running checks (default 4)")
     p.add_argument("--max-in-flight", type=_positive, default=256,
                    help="requests handled at once; more get 503 (default 256)")
+    p.add_argument("--body-timeout", type=_seconds, default=5.0, metavar="S",
+                   help="seconds a request's whole body may take to arrive; slower: 408 and the "
+                        "connection is closed (default 5)")
     p.add_argument("--shutdown-timeout", type=_positive, default=10,
                    help="seconds to let in-flight requests finish after SIGTERM (default 10)")
     p.add_argument("--keep-alive", type=_positive, default=5,
@@ -953,6 +968,16 @@ def _positive(value: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {number}")
+    return number
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {value}")
     return number
 
 
@@ -1034,7 +1059,8 @@ def serve_command(argv: list[str]) -> int:
                           max_text_chars=args.max_text_chars, max_body_bytes=args.max_body_bytes,
                           max_batch=args.max_batch, deadline_ms=args.deadline_ms,
                           threads=args.threads, max_in_flight=args.max_in_flight,
-                          token=token, getstream_secret=gs_secret)
+                          body_timeout=args.body_timeout, token=token,
+                          getstream_secret=gs_secret)
     try:
         sock = _bind(args.host, args.port)
     except ReplylintError as exc:
