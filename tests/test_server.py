@@ -26,7 +26,14 @@ with warnings.catch_warnings():
 
 from replylint import Linter
 from replylint.policy import load_policy_text
-from replylint.server import PROBLEMS, ServerConfig, create_app, load_policies, serve_command
+from replylint.server import (
+    PROBLEMS,
+    WARM_TEXT,
+    ServerConfig,
+    create_app,
+    load_policies,
+    serve_command,
+)
 
 POLICY_YAML = """\
 policy: {name: unit}
@@ -418,6 +425,8 @@ class Gate:
         self._changed = threading.Condition()
 
     def find(self, draft: Any) -> list[Any]:
+        if draft.text == WARM_TEXT:  # the start-up check passes straight through
+            return []
         with self._changed:
             self.entered += 1
             self._changed.notify_all()
@@ -456,6 +465,73 @@ def test_open_paths_answer_while_checks_fill_the_in_flight_limit(path: str) -> N
         finally:
             gate.opened.set()
         assert [f.result(timeout=60).status_code for f in slow] == [200, 200]
+
+
+def test_the_answer_comes_by_the_deadline_even_while_a_started_rule_runs_on() -> None:
+    # Regression: the deadline only skipped rules not yet started, so one slow rule held the
+    # answer until it ended (1.85 s with --deadline-ms 300).
+    gate = Gate()
+    with TestClient(create_app(gated_config(gate, deadline_ms=100))) as c:
+        try:
+            r = c.post("/v1/check", json={"text": "refund URGENT"})
+            assert gate.finished == 0  # answered while the rule still runs
+        finally:
+            gate.opened.set()
+    body = without_timing(r.json())
+    assert body == {"decision": "allow", "ok": True, "policy": "unit",
+                    "policy_hash": body["policy_hash"], "violations": [], "suppressed": [],
+                    "incomplete": True,
+                    "message": "OK to send (partial check: some rules ran out of time)."}
+
+
+def test_a_check_still_running_after_its_answer_holds_its_in_flight_slot() -> None:
+    gate = Gate()
+    with TestClient(create_app(gated_config(gate, deadline_ms=100, max_in_flight=1))) as c:
+        try:
+            assert c.post("/v1/check", json={"text": "hi"}).json()["incomplete"] is True
+            r = c.post("/v1/check", json={"text": "hi"})
+            assert (r.status_code, r.json()["type"]) == (503, "/problems/overloaded")
+        finally:
+            gate.opened.set()
+        gate.wait_for("finished", 1)
+        end = time.monotonic() + 30  # the slot is given back right after the rule ends
+        while (r := c.post("/v1/check", json={"text": "hi"})).status_code == 503:
+            assert time.monotonic() < end, "the finished check never gave its slot back"
+            time.sleep(0.01)
+        assert r.status_code == 200
+
+
+def test_a_check_that_had_not_started_by_its_deadline_never_runs() -> None:
+    gate = Gate()
+    with TestClient(create_app(gated_config(gate, deadline_ms=100, threads=1))) as c:
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                first = pool.submit(c.post, "/v1/check", json={"text": "one"})
+                gate.wait_for("entered", 1)  # the only thread is busy ...
+                queued = c.post("/v1/check", json={"text": "two"})  # ... so this one waits
+                assert first.result(timeout=60).json()["incomplete"] is True
+            assert queued.json()["incomplete"] is True
+        finally:
+            gate.opened.set()
+        gate.wait_for("finished", 1)
+        c.get("/healthz")
+    assert gate.entered == 1  # the queued check was dropped, not run after its answer
+
+
+def test_a_batch_cut_by_the_deadline_answers_every_item_in_order() -> None:
+    gate = Gate()
+    with TestClient(create_app(gated_config(gate, deadline_ms=100))) as c:
+        try:
+            r = c.post("/v1/check/batch", json={"items": [
+                {"id": "a", "text": "URGENT"}, {"id": "b", "text": 42}, {"id": "c", "text": "hi"}]})
+        finally:
+            gate.opened.set()
+    body = r.json()
+    assert body["incomplete"] is True
+    assert [(x["index"], x["id"], x.get("incomplete"), x.get("error", {}).get("status"))
+            for x in body["results"]] == [(0, "a", True, None), (1, "b", None, 422),
+                                          (2, "c", True, None)]
+    assert [x.get("violations") for x in body["results"]] == [[], None, []]
 
 
 # ------------------------------------------------------------------ GetStream adapter

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,21 @@ rules:
     patterns: ['refund']
 """
 MANY_VIOLATIONS = "URGENT refund " * 1400  # 19,600 characters, 2,800 violations
+SLOW_YAML = """\
+policy: {name: slow}
+rules:
+  - id: zebra
+    type: pattern
+    severity: error
+    message: "'{match}' is off-topic"
+    patterns: ['zebra']
+  - id: backtracking
+    type: pattern
+    severity: error
+    message: "'{match}' backtracks"
+    patterns: ['(x|xx)+(?:y|\\d)']
+"""
+BACKTRACKS = "x" * 31 + "! zebra"  # catastrophic backtracking: seconds of CPU for one search
 
 
 class Server:
@@ -256,6 +272,23 @@ def test_the_server_is_healthy_after_the_barrage(server: Server) -> None:
     records = server.records()
     assert [r for r in records if r.get("event") not in ("request", "listening")] == []
     assert all(r["status"] < 500 for r in records if r.get("event") == "request")
+
+
+def test_a_rule_that_runs_past_the_deadline_does_not_hold_the_answer(tmp_path: Path) -> None:
+    # Regression: with --deadline-ms 300 this answered after 1.85 s, four at once after 5-7 s,
+    # because a rule that had started always ran to its end before the server answered.
+    policy = tmp_path / "slow.yaml"
+    policy.write_text(SLOW_YAML)
+    srv = Server(tmp_path, "--policy", str(policy), "--deadline-ms", "300")
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: srv.check({"text": BACKTRACKS}), range(4)))
+    finally:
+        srv.stop()
+    # The zebra rule found its match first, but the backtracking rule was still running at the
+    # deadline, so the answer is the unfinished verdict rather than a late, complete one.
+    assert [(status, body["incomplete"], body["violations"]) for status, body in answers] == [
+        (200, True, [])] * 4
 
 
 # ------------------------------------------------------------------ SIGTERM under load

@@ -13,18 +13,20 @@ import hmac
 import json
 import logging
 import os
+import queue
 import random
 import re
 import socket
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from . import __version__
 from .errors import PolicyError, ReplylintError
@@ -42,6 +44,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 MAX_JSON_DEPTH = 32
 REQUEST_ID_MAX = 128
+# How long after the deadline the server still waits for a check that is finishing its last
+# rule, so a report that found something is not replaced by "unfinished" for a few ms.
+DEADLINE_GRACE = 0.05
 WARM_TEXT = "Hi Dana, thanks for your patience! Your refund is on its way. ^MS"
 # Probes and docs: no token, and never counted against --max-in-flight (liveness must not
 # depend on load, and none of them runs a check).
@@ -56,6 +61,7 @@ Message = MutableMapping[str, Any]
 Scope = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
 Receive = Callable[[], Awaitable[Message]]
+T = TypeVar("T")
 _ids = random.Random()  # request ids need to be unique, not secret; os.urandom is slow here
 
 # slug -> (status, title, what it means): the `type` of a problem document is /problems/<slug>.
@@ -372,14 +378,68 @@ def _bearer_ok(authorization: str | None, token: str) -> bool:
     return hmac.compare_digest(value.strip().encode("utf-8", "replace"), token.encode("utf-8"))
 
 
+def unfinished_report(linter: Linter) -> Report:
+    """The verdict for a check that had not finished by its deadline: nothing known yet."""
+    return Report(decision=Decision.ALLOW, violations=(), policy=linter.policy.name,
+                  policy_hash=linter.policy.hash, incomplete=True)
+
+
 class _Stats:
-    """Requests started and finished (the shutdown log proves none was dropped), and the ones
-    in flight that count against --max-in-flight."""
+    """Requests started and finished (the shutdown log proves none was dropped), the ones in
+    flight, and checks still running after their request was answered: the last two together
+    count against --max-in-flight."""
 
     def __init__(self) -> None:
         self.started = 0
         self.finished = 0
         self.in_flight = 0
+        self.background = 0
+
+    @property
+    def busy(self) -> int:
+        return self.in_flight + self.background
+
+
+class _Workers:
+    """A fixed number of daemon threads running checks from one queue.
+
+    Not a ThreadPoolExecutor: Python joins those threads when the interpreter exits, so one
+    runaway check (a regex backtracking for minutes) would hold the process up after SIGTERM.
+    A check is a pure function with nothing to clean up, so it may simply die with the process.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = (
+            queue.SimpleQueue())
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], T]) -> "Future[T]":
+        if len(self._threads) < self.size:
+            with self._lock:
+                while len(self._threads) < self.size:
+                    thread = threading.Thread(target=self._work, daemon=True,
+                                              name=f"replylint-check-{len(self._threads)}")
+                    thread.start()
+                    self._threads.append(thread)
+        future: Future[T] = Future()
+        self._jobs.put((future, fn))
+        return future
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, fn = job
+            if future.set_running_or_notify_cancel():  # False: cancelled while queued
+                try:
+                    future.set_result(fn())
+                except BaseException as exc:  # noqa: BLE001 - handed to whoever awaits it
+                    future.set_exception(exc)
+
+    def close(self) -> None:
+        """Let the threads end once idle; never waits for a check still running."""
+        for _ in self._threads:
+            self._jobs.put(None)
 
 
 class HookApp:
@@ -418,7 +478,7 @@ class HookApp:
         self.stats.in_flight += counted
         try:
             problem: Problem | None = None
-            if counted and self.stats.in_flight > self.config.max_in_flight:
+            if counted and self.stats.busy > self.config.max_in_flight:
                 problem = Problem("overloaded", f"more than {self.config.max_in_flight} "
                                                 f"requests in flight", headers={"retry-after": "1"})
             elif (self.config.token and path.startswith("/v1/") and path != GETSTREAM_PATH
@@ -586,17 +646,17 @@ def create_app(config: ServerConfig) -> HookApp:
     from starlette.responses import Response
 
     stats = _Stats()
-    executor = ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="replylint")
+    workers = _Workers(config.threads)
     ready = {"value": False}
 
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
         if not ready["value"]:
-            await asyncio.get_running_loop().run_in_executor(executor, warm, config.linters)
+            await asyncio.wrap_future(workers.submit(lambda: warm(config.linters)))
             ready["value"] = True
         yield
         ready["value"] = False
-        executor.shutdown(wait=True)
+        workers.close()
         _log({"event": "shutdown", "requests_started": stats.started,
               "requests_finished": stats.finished})
 
@@ -683,14 +743,44 @@ def create_app(config: ServerConfig) -> HookApp:
             raise too_large
         return b"".join(chunks)
 
-    async def run(fn: Callable[[], Any]) -> Any:
+    async def run(fn: Callable[[], T], until: float) -> T | None:
+        """fn's result from a worker thread, or None when it has not finished by `until`
+        (plus a short grace): the answer never waits for a rule that has started and runs on.
+
+        An unfinished job that has not started is cancelled; one that has keeps its thread until
+        it ends (a thread cannot be stopped) and counts against --max-in-flight meanwhile, so a
+        flood of slow checks is refused with 503s instead of piling up."""
+        job = workers.submit(fn)
+        waiter = asyncio.wrap_future(job)
         try:
-            return await asyncio.get_running_loop().run_in_executor(executor, fn)
+            done, _ = await asyncio.wait(
+                {waiter}, timeout=max(0.0, until + DEADLINE_GRACE - time.monotonic()))
+        finally:
+            if not waiter.done():
+                abandon(job, waiter)
+        if not done:
+            return None
+        try:
+            return waiter.result()
         except ReplylintError as exc:
             raise Problem("internal-error", f"the check failed: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - a rule bug must be a 500 problem, not a crash
             _log({"event": "error", "error": type(exc).__name__, "detail": str(exc)[:300]})
             raise Problem("internal-error", "the check failed on the server") from None
+
+    def abandon(job: "Future[Any]", waiter: "asyncio.Future[Any]") -> None:
+        if job.cancel():  # still queued: it never runs
+            return
+        stats.background += 1
+
+        def ended(future: "asyncio.Future[Any]") -> None:
+            stats.background -= 1
+            if not future.cancelled() and future.exception() is not None:
+                exc = future.exception()
+                _log({"event": "error", "error": type(exc).__name__,
+                      "detail": str(exc)[:300], "after_deadline": True})
+
+        waiter.add_done_callback(ended)
 
     def deadline(request: Request) -> float:
         started = request.scope["state"]["started"]
@@ -700,14 +790,21 @@ def create_app(config: ServerConfig) -> HookApp:
         report = config.linters[item.policy].check(item.text, item.context, deadline=until)
         return report_body(report, started)
 
+    def unfinished(item: CheckItem, started: float) -> dict[str, Any]:
+        return report_body(unfinished_report(config.linters[item.policy]), started)
+
+    async def check_one(item: CheckItem, request: Request) -> dict[str, Any]:
+        started = request.scope["state"]["started"]
+        until = deadline(request)
+        body = await run(lambda: check_now(item, until, started), until)
+        return unfinished(item, started) if body is None else body
+
     @app.post("/v1/check", summary="Check one reply", openapi_extra=_body_spec("CheckRequest"),
               responses=_responses("CheckResponse", 400, 401, 408, 413, 415, 422, 503))
     async def check(request: Request) -> Response:
         """Check one reply. Answers 200 with the verdict (allow, warn or block) whatever it is."""
         item = validate_item(parse_json(await read_body(request)), config)
-        started = request.scope["state"]["started"]
-        until = deadline(request)
-        body = await run(lambda: check_now(item, until, started))
+        body = await check_one(item, request)
         state = request.scope["state"]
         state.update(decision=body["decision"], policy=item.policy)
         if body["incomplete"]:
@@ -750,12 +847,28 @@ def create_app(config: ServerConfig) -> HookApp:
         until = deadline(request)
         rid = request.scope["state"]["request_id"]
 
-        def check_all() -> list[dict[str, Any]]:
-            return [{**head, "error": entry.document(request.url.path, rid)}
-                    if isinstance(entry, Problem) else {**head, **check_now(entry, until, started)}
-                    for head, entry in zip(heads, parsed)]
+        done: list[dict[str, Any]] = []  # filled in order by the worker thread
+        cut = threading.Event()
 
-        results = await run(check_all)
+        def answer(head: dict[str, Any], entry: CheckItem | Problem,
+                   check: Callable[[CheckItem], dict[str, Any]]) -> dict[str, Any]:
+            if isinstance(entry, Problem):
+                return {**head, "error": entry.document(request.url.path, rid)}
+            return {**head, **check(entry)}
+
+        def check_all() -> list[dict[str, Any]]:
+            for head, entry in zip(heads, parsed):
+                if cut.is_set():
+                    break
+                done.append(answer(head, entry, lambda e: check_now(e, until, started)))
+            return done
+
+        results = await run(check_all, until)
+        if results is None:  # cut by the deadline: what is done, and the rest unfinished
+            cut.set()
+            results = list(done)
+            results += [answer(head, entry, lambda e: unfinished(e, started))
+                        for head, entry in zip(heads[len(results):], parsed[len(results):])]
         counts: dict[str, int] = {}
         for r in results:
             key = r.get("decision", "error")
@@ -843,9 +956,7 @@ def create_app(config: ServerConfig) -> HookApp:
                     context[f"channel_{key}"] = chan[key]
         item = validate_item({"text": text, "context": context,
                               **({"policy": policy} if policy is not None else {})}, config)
-        started = request.scope["state"]["started"]
-        until = deadline(request)
-        body = await run(lambda: check_now(item, until, started))
+        body = await check_one(item, request)
         state = request.scope["state"]
         state.update(decision=body["decision"], policy=item.policy)
         if body["decision"] != Decision.BLOCK.value:
