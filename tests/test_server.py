@@ -602,6 +602,64 @@ def test_getstream_payloads_of_the_wrong_shape_are_problems(client: TestClient, 
     assert (r.status_code, r.headers["content-type"]) == (status, "application/problem+json")
 
 
+def test_getstream_passes_an_unfinished_check_and_says_so_in_the_answer_and_the_log(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Regression: an unfinished check became a silent "allow": neither the answer nor the access
+    # log said the message went out not fully checked.
+    gate = Gate()
+    payload = stream_payload("This is URGENT")
+    payload["message"]["id"] = "msg-1"
+    with TestClient(create_app(gated_config(gate, deadline_ms=100))) as c:
+        capsys.readouterr()
+        try:
+            r = c.post(GETSTREAM, json=payload, headers={"x-request-id": "gs-1"})
+        finally:
+            gate.opened.set()
+        err = capsys.readouterr().err
+    body = r.json()
+    assert body["message"] == payload["message"]  # GetStream sends it: default allow
+    assert body["replylint"] == {
+        "decision": "allow", "incomplete": True, "on_incomplete": "allow", "policy": "unit",
+        "policy_hash": body["replylint"]["policy_hash"],
+        "message": "OK to send (partial check: some rules ran out of time)."}
+    line = next(json.loads(x) for x in err.splitlines() if '"gs-1"' in x)
+    assert {k: line.get(k) for k in ("status", "decision", "incomplete", "on_incomplete",
+                                     "message_id", "cid")} == {
+        "status": 200, "decision": "allow", "incomplete": True, "on_incomplete": "allow",
+        "message_id": "msg-1", "cid": "messaging:fun-01"}
+
+
+INCOMPLETE_BLOCKED = ("Blocked: the check did not finish in time, so this reply was not fully "
+                      "checked; try again in a moment.")
+
+
+def test_on_incomplete_block_blocks_an_unfinished_check_everywhere() -> None:
+    gate = Gate()
+    cfg = gated_config(gate, deadline_ms=100, on_incomplete="block")
+    with TestClient(create_app(cfg)) as c:
+        try:
+            check = c.post("/v1/check", json={"text": "hi"}).json()
+            batch = c.post("/v1/check/batch", json={"items": [{"text": "hi"}]}).json()
+            stream = c.post(GETSTREAM, json=stream_payload("hi")).json()
+        finally:
+            gate.opened.set()
+    assert {k: check[k] for k in ("decision", "ok", "incomplete", "message")} == {
+        "decision": "block", "ok": False, "incomplete": True, "message": INCOMPLETE_BLOCKED}
+    assert batch["results"][0]["decision"] == "block"
+    assert {k: stream["message"][k] for k in ("type", "text")} == {
+        "type": "error", "text": INCOMPLETE_BLOCKED}
+    assert {k: stream["message"]["replylint"][k] for k in ("decision", "incomplete",
+                                                           "violations")} == {
+        "decision": "block", "incomplete": True, "violations": []}
+
+
+def test_on_incomplete_block_leaves_finished_checks_alone(client: TestClient) -> None:
+    with TestClient(create_app(config(on_incomplete="block"))) as c:
+        assert c.post("/v1/check", json={"text": "All sorted!"}).json()["decision"] == "allow"
+        assert c.post(GETSTREAM, json=stream_payload("All sorted!")).json() == {
+            "message": stream_payload("All sorted!")["message"]}
+
+
 def _signed(body: bytes, secret: str) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -677,6 +735,13 @@ def test_every_argument_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixtu
         ("replylint serve: error: argument --deadline-ms: expected a number >= 1, got 0 "
          "(see replylint serve --help)"),
         "replylint serve: error: unrecognized arguments: --nope (see replylint serve --help)"]
+
+
+def test_on_incomplete_takes_allow_or_block(capsys: pytest.CaptureFixture[str]) -> None:
+    assert serve_command(["--on-incomplete", "send"]) == 2
+    assert capsys.readouterr().err == (
+        "replylint serve: error: argument --on-incomplete: expected allow or block, got 'send' "
+        "(see replylint serve --help)\n")
 
 
 def test_an_empty_token_file_is_refused(tmp_path: Path,

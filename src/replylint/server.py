@@ -137,6 +137,7 @@ class ServerConfig:
     threads: int = 4
     max_in_flight: int = 256
     body_timeout: float = 5.0
+    on_incomplete: str = "allow"
     token: str | None = field(default=None, repr=False)
     getstream_secret: str | None = field(default=None, repr=False)
 
@@ -334,10 +335,20 @@ def _context_errors(context: Any, pointer: str) -> list[dict[str, str]]:
 # --------------------------------------------------------------------------- checking
 
 
-def report_body(report: Report, started: float) -> dict[str, Any]:
-    """The JSON answer for one reply: the report plus one sentence for the agent and timing."""
+INCOMPLETE_BLOCKED = ("Blocked: the check did not finish in time, so this reply was not fully "
+                      "checked; try again in a moment.")
+
+
+def report_body(report: Report, started: float, *, on_incomplete: str = "allow"
+                ) -> dict[str, Any]:
+    """The JSON answer for one reply: the report plus one sentence for the agent and timing.
+
+    With `on_incomplete="block"`, a check that did not finish is a block whatever it found.
+    """
     body = report.to_dict()
     body["message"] = verdict_message(report)
+    if report.incomplete and on_incomplete == "block" and report.decision is not Decision.BLOCK:
+        body.update(decision=Decision.BLOCK.value, ok=False, message=INCOMPLETE_BLOCKED)
     body["elapsed_ms"] = round((time.monotonic() - started) * 1000, 3)
     return body
 
@@ -496,7 +507,8 @@ class HookApp:
                 "event": "request", "request_id": rid, "method": scope.get("method"),
                 "path": path, "status": status,
                 "elapsed_ms": round((time.monotonic() - started) * 1000, 3)}
-            for key in ("decision", "decisions", "policy", "incomplete"):
+            for key in ("decision", "decisions", "policy", "incomplete", "on_incomplete",
+                        "message_id", "cid"):
                 if key in state:
                     record[key] = state[key]
             _log(record)
@@ -788,10 +800,15 @@ def create_app(config: ServerConfig) -> HookApp:
 
     def check_now(item: CheckItem, until: float, started: float) -> dict[str, Any]:
         report = config.linters[item.policy].check(item.text, item.context, deadline=until)
-        return report_body(report, started)
+        return report_body(report, started, on_incomplete=config.on_incomplete)
 
     def unfinished(item: CheckItem, started: float) -> dict[str, Any]:
-        return report_body(unfinished_report(config.linters[item.policy]), started)
+        return report_body(unfinished_report(config.linters[item.policy]), started,
+                           on_incomplete=config.on_incomplete)
+
+    def note_incomplete(state: dict[str, Any]) -> None:
+        # Loud in the access log: this reply was answered without a complete check.
+        state.update(incomplete=True, on_incomplete=config.on_incomplete)
 
     async def check_one(item: CheckItem, request: Request) -> dict[str, Any]:
         started = request.scope["state"]["started"]
@@ -808,7 +825,7 @@ def create_app(config: ServerConfig) -> HookApp:
         state = request.scope["state"]
         state.update(decision=body["decision"], policy=item.policy)
         if body["incomplete"]:
-            state["incomplete"] = True
+            note_incomplete(state)
         return json_response(body)
 
     @app.post("/v1/check/batch", summary="Check many replies",
@@ -877,7 +894,7 @@ def create_app(config: ServerConfig) -> HookApp:
         state = request.scope["state"]
         state["decisions"] = counts
         if incomplete:
-            state["incomplete"] = True
+            note_incomplete(state)
         return json_response({"results": results, "incomplete": incomplete,
                               "elapsed_ms": round((time.monotonic() - started) * 1000, 3)})
 
@@ -959,12 +976,27 @@ def create_app(config: ServerConfig) -> HookApp:
         body = await check_one(item, request)
         state = request.scope["state"]
         state.update(decision=body["decision"], policy=item.policy)
+        if isinstance(message.get("id"), str) and message["id"]:
+            state["message_id"] = message["id"][:REQUEST_ID_MAX]
+        if isinstance(chan, dict) and isinstance(chan.get("cid"), str):
+            state["cid"] = chan["cid"][:REQUEST_ID_MAX]
+        if body["incomplete"]:
+            note_incomplete(state)
         if body["decision"] != Decision.BLOCK.value:
-            return json_response({"message": message})
+            answer: dict[str, Any] = {"message": message}
+            if body["incomplete"]:
+                # Stream reads only `message` and sends it; this says, to your logs and
+                # tests, that it went out without a complete check.
+                answer["replylint"] = {"decision": body["decision"], "incomplete": True,
+                                       "on_incomplete": config.on_incomplete,
+                                       "policy": body["policy"],
+                                       "policy_hash": body["policy_hash"],
+                                       "message": body["message"]}
+            return json_response(answer)
         return json_response({"message": {
             **message, "type": "error", "text": body["message"],
-            "replylint": {"decision": body["decision"], "policy": body["policy"],
-                          "policy_hash": body["policy_hash"],
+            "replylint": {"decision": body["decision"], "incomplete": body["incomplete"],
+                          "policy": body["policy"], "policy_hash": body["policy_hash"],
                           "violations": [{k: v[k] for k in ("rule", "severity", "message",
                                                             "start", "end")}
                                          for v in body["violations"]]}}})
@@ -1058,6 +1090,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--deadline-ms", type=_positive, default=300,
                    help="per-request budget: rules not started by then are skipped and the "
                         "report says incomplete (default 300)")
+    p.add_argument("--on-incomplete", type=_on_incomplete, default="allow",
+                   metavar="{allow,block}",
+                   help="what a check that did not finish by the deadline means: allow (send; "
+                        "the answer and log say incomplete) or block (default allow)")
     p.add_argument("--threads", type=_positive, default=4,
                    help="worker threads running checks (default 4)")
     p.add_argument("--max-in-flight", type=_positive, default=256,
@@ -1080,6 +1116,12 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {number}")
     return number
+
+
+def _on_incomplete(value: str) -> str:
+    if value not in ("allow", "block"):
+        raise argparse.ArgumentTypeError(f"expected allow or block, got {value!r}")
+    return value
 
 
 def _seconds(value: str) -> float:
@@ -1170,7 +1212,8 @@ def serve_command(argv: list[str]) -> int:
                           max_text_chars=args.max_text_chars, max_body_bytes=args.max_body_bytes,
                           max_batch=args.max_batch, deadline_ms=args.deadline_ms,
                           threads=args.threads, max_in_flight=args.max_in_flight,
-                          body_timeout=args.body_timeout, token=token,
+                          body_timeout=args.body_timeout, on_incomplete=args.on_incomplete,
+                          token=token,
                           getstream_secret=gs_secret)
     try:
         sock = _bind(args.host, args.port)
