@@ -371,6 +371,53 @@ def test_sigterm_under_load_answers_every_accepted_request(tmp_path: Path) -> No
         "no request was in flight at SIGTERM"
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_past_the_shutdown_timeout_a_request_gets_a_503_problem_and_the_process_exits(
+        tmp_path: Path) -> None:
+    # Regression: a request still running when --shutdown-timeout ran out got uvicorn's plain
+    # "500 Internal Server Error" (logged as status 0), and the process then waited for the
+    # check's thread before exiting.
+    policy = tmp_path / "slow.yaml"
+    policy.write_text(SLOW_YAML)
+    srv = Server(tmp_path, "--policy", str(policy), "--deadline-ms", "600000",
+                 "--shutdown-timeout", "1")
+    body = json.dumps({"text": "x" * 40 + "! zebra"}).encode()  # minutes of backtracking
+    try:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=60) as sock:
+            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nX-Request-ID: late\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\n\r\n" + body)
+            cpu = cpu_seconds(srv.proc.pid)
+            end = time.monotonic() + 60
+            while cpu_seconds(srv.proc.pid) < cpu + 0.3:  # the check is running
+                assert time.monotonic() < end, "the check never started"
+                time.sleep(0.05)
+            srv.proc.send_signal(signal.SIGTERM)
+            answer = read_all(sock)
+        code = srv.proc.wait(timeout=30)  # promptly: not after the check's minutes
+    finally:
+        if srv.proc.poll() is None:
+            srv.proc.kill()
+        srv._log.close()
+    head, _, raw = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").lower().splitlines()
+    assert lines[0] == "http/1.1 503 service unavailable"
+    assert {"content-type: application/problem+json", "retry-after: 1",
+            "x-request-id: late"} <= set(lines)
+    assert json.loads(raw)["type"] == "/problems/shutting-down"
+    assert code == -signal.SIGTERM
+    records = srv.records()
+    assert [(r["request_id"], r["status"]) for r in records
+            if r.get("event") == "request" and r["path"] == "/v1/check"] == [("late", 503)]
+    assert [r["requests_cut_short"] for r in records if r.get("event") == "shutdown"] == [1]
+    assert [r["message"] for r in records if r.get("level") == "error"] == [
+        "Cancel 1 running task(s), timeout graceful shutdown exceeded"]  # uvicorn's, no traceback
+
+
 # ------------------------------------------------------------------ start-up failures
 
 

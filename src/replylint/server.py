@@ -94,6 +94,8 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "internal-error": (500, "Internal error",
                        "The check failed on the server; the request id is in the log."),
     "overloaded": (503, "Server busy", "Too many requests in flight; retry shortly."),
+    "shutting-down": (503, "Server shutting down",
+                      "The server stopped before this request finished; retry it."),
     "not-ready": (503, "Not ready", "Policies are still being compiled and warmed."),
 }
 
@@ -405,6 +407,7 @@ class _Stats:
         self.finished = 0
         self.in_flight = 0
         self.background = 0
+        self.cut_short = 0
 
     @property
     def busy(self) -> int:
@@ -462,6 +465,9 @@ class HookApp:
         self.fastapi = app
         self.config = config
         self.stats = stats
+        # Set when the server stops: a request cancelled after that (uvicorn cancels whatever
+        # is still running when --shutdown-timeout runs out) is answered 503, not a bare 500.
+        self.stopping = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -500,6 +506,17 @@ class HookApp:
                 await _send_problem(send_with_id, problem, path, rid)
             else:
                 await self.app(scope, receive, send_with_id)
+        except asyncio.CancelledError:
+            if not self.stopping or status:
+                raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            self.stats.cut_short += 1
+            await _send_problem(send_with_id, Problem(
+                "shutting-down", "the server is shutting down and this request did not finish "
+                                 "within its --shutdown-timeout",
+                headers={"retry-after": "1", "connection": "close"}), path, rid)
         finally:
             self.stats.in_flight -= counted
             self.stats.finished += 1
@@ -668,9 +685,14 @@ def create_app(config: ServerConfig) -> HookApp:
             ready["value"] = True
         yield
         ready["value"] = False
-        workers.close()
+        # Requests cut short by the shutdown timeout are writing their 503s: let them finish.
+        end = time.monotonic() + 1
+        while stats.started > stats.finished and time.monotonic() < end:
+            await asyncio.sleep(0.01)
+        workers.close()  # never waits: a check still running dies with the process
         _log({"event": "shutdown", "requests_started": stats.started,
-              "requests_finished": stats.finished})
+              "requests_finished": stats.finished, "requests_cut_short": stats.cut_short,
+              "checks_abandoned": stats.background})
 
     app = FastAPI(title="replylint", version=__version__, lifespan=lifespan,
                   description="The pre-send hook: check a customer-service reply before it "
@@ -1177,6 +1199,21 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _server_class(uvicorn: Any) -> Any:
+    """uvicorn's Server, telling the app when it stops (imported late: the `serve` extra)."""
+
+    class HookServer(uvicorn.Server):  # type: ignore[misc]
+        def __init__(self, hook: HookApp, config: Any) -> None:
+            super().__init__(config)
+            self.hook = hook
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            self.hook.stopping = True
+            await super().shutdown(sockets)
+
+    return HookServer
+
+
 def _error(message: str) -> int:
     sys.stderr.write(f"replylint serve: {message}\n")
     return int(ExitCode.ERROR)
@@ -1228,7 +1265,7 @@ def serve_command(argv: list[str]) -> int:
     shown = f"[{host}]" if ":" in host else host
     _log({"event": "listening", "url": f"http://{shown}:{port}", "policies": list(linters),
           "default": config.default, "auth": bool(token), "version": __version__})
-    server = uvicorn.Server(uvicorn.Config(
+    server = _server_class(uvicorn)(app, uvicorn.Config(
         app, lifespan="on", log_config=LOG_CONFIG, access_log=False, proxy_headers=False,
         server_header=False, timeout_keep_alive=args.keep_alive,
         timeout_graceful_shutdown=args.shutdown_timeout))
