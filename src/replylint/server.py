@@ -16,6 +16,7 @@ import os
 import queue
 import random
 import re
+import signal
 import socket
 import sys
 import threading
@@ -95,7 +96,7 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
                        "The check failed on the server; the request id is in the log."),
     "overloaded": (503, "Server busy", "Too many requests in flight; retry shortly."),
     "shutting-down": (503, "Server shutting down",
-                      "The server stopped before this request finished; retry it."),
+                      "The server is stopping: retry the request (on another instance)."),
     "not-ready": (503, "Not ready", "Policies are still being compiled and warmed."),
 }
 
@@ -414,6 +415,15 @@ class _Stats:
         return self.in_flight + self.background
 
 
+class _Phase:
+    """Where the server is in its life, shared by the gate, the endpoints and uvicorn's loop."""
+
+    def __init__(self) -> None:
+        self.ready = False  # policies warmed: /readyz answers 200
+        self.draining = False  # SIGTERM came: /readyz 503, every answer says Connection: close
+        self.stopping = False  # the listener is closed; cancelled requests are answered 503
+
+
 class _Workers:
     """A fixed number of daemon threads running checks from one queue.
 
@@ -460,14 +470,13 @@ class HookApp:
     """The ASGI application: FastAPI inside a gate for request ids, the in-flight limit, bearer
     auth and access logs (pure ASGI, so the gate costs microseconds, not a middleware stack)."""
 
-    def __init__(self, app: "FastAPI", config: ServerConfig, stats: _Stats) -> None:
+    def __init__(self, app: "FastAPI", config: ServerConfig, stats: _Stats,
+                 phase: _Phase) -> None:
         self.app = app
         self.fastapi = app
         self.config = config
         self.stats = stats
-        # Set when the server stops: a request cancelled after that (uvicorn cancels whatever
-        # is still running when --shutdown-timeout runs out) is answered 503, not a bare 500.
-        self.stopping = False
+        self.phase = phase
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -486,8 +495,13 @@ class HookApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", []),
-                                                  (b"x-request-id", rid.encode("ascii"))]}
+                extra = [(b"x-request-id", rid.encode("ascii"))]
+                if (self.phase.draining or self.phase.stopping) and not any(
+                        k.lower() == b"connection" for k, _ in message.get("headers", [])):
+                    # Clients move off their keep-alive connections while the listener
+                    # still accepts, instead of sending on one as it is closed.
+                    extra.append((b"connection", b"close"))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
         counted = path not in OPEN_PATHS
@@ -507,7 +521,9 @@ class HookApp:
             else:
                 await self.app(scope, receive, send_with_id)
         except asyncio.CancelledError:
-            if not self.stopping or status:
+            # uvicorn cancels what still runs when --shutdown-timeout runs out: answer 503
+            # (a retry can go elsewhere), not uvicorn's bare text 500.
+            if not self.phase.stopping or status:
                 raise
             task = asyncio.current_task()
             if task is not None:
@@ -675,16 +691,16 @@ def create_app(config: ServerConfig) -> HookApp:
     from starlette.responses import Response
 
     stats = _Stats()
+    phase = _Phase()
     workers = _Workers(config.threads)
-    ready = {"value": False}
 
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
-        if not ready["value"]:
+        if not phase.ready:
             await asyncio.wrap_future(workers.submit(lambda: warm(config.linters)))
-            ready["value"] = True
+            phase.ready = True
         yield
-        ready["value"] = False
+        phase.ready = False
         # Requests cut short by the shutdown timeout are writing their 503s: let them finish.
         end = time.monotonic() + 1
         while stats.started > stats.finished and time.monotonic() < end:
@@ -700,7 +716,6 @@ def create_app(config: ServerConfig) -> HookApp:
                               "problem documents.")
     app.state.config = config
     app.state.stats = stats
-    app.state.ready = ready
 
     def json_response(value: Any, status: int = 200) -> Response:
         return Response(_dumps(value), status_code=status, media_type="application/json")
@@ -948,8 +963,12 @@ def create_app(config: ServerConfig) -> HookApp:
 
     @app.get("/readyz", summary="Readiness", responses={503: {"description": "Not ready"}})
     async def readyz(request: Request) -> Response:
-        """200 once every policy is compiled and warmed with one check; 503 before."""
-        if not ready["value"]:
+        """200 once every policy is compiled and warmed with one check; 503 before, and from
+        SIGTERM on, so load balancers stop sending here while the server drains."""
+        if phase.draining or phase.stopping:
+            return problem_response(request, Problem("shutting-down", "the server is draining "
+                                                                      "before it stops"))
+        if not phase.ready:
             return problem_response(request, Problem("not-ready", "policies are warming up"))
         return json_response({"status": "ready", "policies": list(config.linters),
                               "default": config.default})
@@ -1032,7 +1051,7 @@ def create_app(config: ServerConfig) -> HookApp:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    return HookApp(app, config, stats)
+    return HookApp(app, config, stats, phase)
 
 
 def _getstream_auth(request: "Request", raw: bytes, config: ServerConfig) -> None:
@@ -1123,6 +1142,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--body-timeout", type=_seconds, default=5.0, metavar="S",
                    help="seconds a request's whole body may take to arrive; slower: 408 and the "
                         "connection is closed (default 5)")
+    p.add_argument("--drain-seconds", type=_drain, default=2.0, metavar="S",
+                   help="after SIGTERM, seconds to keep accepting while /readyz says 503 and "
+                        "every answer says Connection: close, so clients and load balancers "
+                        "move off before the listener closes (default 2; 0: stop at once)")
     p.add_argument("--shutdown-timeout", type=_positive, default=10,
                    help="seconds to let in-flight requests finish after SIGTERM (default 10)")
     p.add_argument("--keep-alive", type=_positive, default=5,
@@ -1154,6 +1177,10 @@ def _seconds(value: str) -> float:
     if not number > 0 or number == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {value}")
     return number
+
+
+def _drain(value: str) -> float:
+    return 0.0 if value.strip() in ("0", "0.0") else _seconds(value)
 
 
 def _port(value: str) -> int:
@@ -1200,15 +1227,43 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _server_class(uvicorn: Any) -> Any:
-    """uvicorn's Server, telling the app when it stops (imported late: the `serve` extra)."""
+    """uvicorn's Server with a drain phase after SIGTERM (imported late: the `serve` extra).
+
+    uvicorn stops accepting at once and closes idle keep-alive connections, and a client that
+    is sending on one at that moment loses its request. While draining, the listener stays
+    open, /readyz says 503 and every answer carries `Connection: close`, so clients move to
+    fresh connections (and load balancers elsewhere); then the usual graceful stop runs.
+    Ctrl-C (SIGINT) stops at once, as a person at a terminal expects.
+    """
 
     class HookServer(uvicorn.Server):  # type: ignore[misc]
-        def __init__(self, hook: HookApp, config: Any) -> None:
+        def __init__(self, hook: HookApp, config: Any, drain_seconds: float) -> None:
             super().__init__(config)
             self.hook = hook
+            self.drain_seconds = drain_seconds
+            self.drain_until: float | None = None
+            self.drain_logged = False
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if (sig == signal.SIGTERM and self.drain_seconds > 0 and self.drain_until is None
+                    and not self.should_exit):
+                self._captured_signals.append(sig)  # re-raised at the end, as uvicorn does
+                self.drain_until = time.monotonic() + self.drain_seconds
+                self.hook.phase.draining = True
+                return
+            super().handle_exit(sig, frame)
+
+        async def on_tick(self, counter: int) -> bool:
+            if self.drain_until is not None:
+                if not self.drain_logged:  # logged here: not from inside a signal handler
+                    self.drain_logged = True
+                    _log({"event": "draining", "seconds": self.drain_seconds})
+                if time.monotonic() >= self.drain_until:
+                    self.should_exit = True
+            return bool(await super().on_tick(counter))
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            self.hook.stopping = True
+            self.hook.phase.stopping = True
             await super().shutdown(sockets)
 
     return HookServer
@@ -1260,7 +1315,7 @@ def serve_command(argv: list[str]) -> int:
     # the event loop get the GIL back sooner to answer, which trims tail latency under load.
     sys.setswitchinterval(0.001)
     app = create_app(config)
-    app.fastapi.state.ready["value"] = True
+    app.phase.ready = True
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     _log({"event": "listening", "url": f"http://{shown}:{port}", "policies": list(linters),
@@ -1268,7 +1323,7 @@ def serve_command(argv: list[str]) -> int:
     server = _server_class(uvicorn)(app, uvicorn.Config(
         app, lifespan="on", log_config=LOG_CONFIG, access_log=False, proxy_headers=False,
         server_header=False, timeout_keep_alive=args.keep_alive,
-        timeout_graceful_shutdown=args.shutdown_timeout))
+        timeout_graceful_shutdown=args.shutdown_timeout), args.drain_seconds)
     try:
         # After a graceful shutdown uvicorn re-raises the signal it caught, so the process ends
         # the way a supervisor expects: killed by SIGTERM (143), or 130 after Ctrl-C.
