@@ -517,6 +517,10 @@ class HookApp:
                 problem = Problem("unauthorized", "a valid bearer token is required",
                                   headers={"www-authenticate": 'Bearer realm="replylint"'})
             if problem is not None:
+                if _header(headers, b"content-length") not in (None, "0") or \
+                        b"transfer-encoding" in headers:
+                    # The body is left unread: close rather than wait for the rest of it.
+                    problem.headers["connection"] = "close"
                 await _send_problem(send_with_id, problem, path, rid)
             else:
                 await self.app(scope, receive, send_with_id)
