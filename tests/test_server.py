@@ -102,7 +102,7 @@ def test_a_blocked_reply_is_a_200_with_the_whole_report(client: TestClient) -> N
         "violations": [violation("refund", "warning", "Dana asked about 'refund' on dm",
                                  11, 17, "refund"),
                        violation("shout", "error", "'URGENT' is shouting", 21, 27, "URGENT")],
-        "suppressed": [], "incomplete": False,
+        "truncated": False, "violations_total": 2, "suppressed": [], "incomplete": False,
         "message": "Blocked: fix 1 problem before sending; first, shout at line 1, column 22: "
                    "'URGENT' is shouting."}
     assert [text[v["start"]:v["end"]] for v in body["violations"]] == ["refund", "URGENT"]
@@ -146,6 +146,30 @@ def test_a_slow_check_answers_incomplete_instead_of_timing_out() -> None:
     assert (body["incomplete"], body["violations"], body["decision"]) == (True, [], "allow")
     assert body["message"] == "OK to send (partial check: some rules ran out of time)."
     assert body["elapsed_ms"] >= 50
+
+
+def test_an_answer_lists_at_most_max_violations_and_says_how_many_there_were(
+        client: TestClient) -> None:
+    # Regression: {"text": "fuck " * 3999} was answered with 4,000 violations (1.8 MB).
+    body = client.post("/v1/check", json={"text": "URGENT " * 300}).json()
+    assert (len(body["violations"]), body["truncated"], body["violations_total"]) == (
+        100, True, 300)
+    assert [v["start"] for v in body["violations"]] == list(range(0, 700, 7))
+    assert body["message"].startswith("Blocked: fix 300 problems before sending; first, ")
+
+
+def test_truncation_keeps_the_most_severe_violations_in_text_order() -> None:
+    with TestClient(create_app(config(max_violations=3))) as c:
+        body = c.post("/v1/check", json={"text": "refund " * 5 + "URGENT"}).json()
+    assert [(v["rule"], v["start"]) for v in body["violations"]] == [
+        ("refund", 0), ("refund", 7), ("shout", 35)]
+    assert (body["truncated"], body["violations_total"], body["decision"]) == (True, 6, "block")
+
+
+def test_an_answer_under_the_cap_is_whole(client: TestClient) -> None:
+    body = client.post("/v1/check", json={"text": "URGENT refund"}).json()
+    assert (len(body["violations"]), body["truncated"], body["violations_total"]) == (
+        2, False, 2)
 
 
 def test_a_failing_rule_is_a_500_problem_not_a_crash() -> None:
@@ -479,8 +503,8 @@ def test_the_answer_comes_by_the_deadline_even_while_a_started_rule_runs_on() ->
             gate.opened.set()
     body = without_timing(r.json())
     assert body == {"decision": "allow", "ok": True, "policy": "unit",
-                    "policy_hash": body["policy_hash"], "violations": [], "suppressed": [],
-                    "incomplete": True,
+                    "policy_hash": body["policy_hash"], "violations": [], "truncated": False,
+                    "violations_total": 0, "suppressed": [], "incomplete": True,
                     "message": "OK to send (partial check: some rules ran out of time)."}
 
 
@@ -742,6 +766,11 @@ def test_on_incomplete_takes_allow_or_block(capsys: pytest.CaptureFixture[str]) 
     assert capsys.readouterr().err == (
         "replylint serve: error: argument --on-incomplete: expected allow or block, got 'send' "
         "(see replylint serve --help)\n")
+
+
+def test_max_violations_is_a_positive_number(capsys: pytest.CaptureFixture[str]) -> None:
+    assert serve_command(["--max-violations", "0"]) == 2
+    assert "argument --max-violations: expected a number >= 1" in capsys.readouterr().err
 
 
 def test_an_empty_token_file_is_refused(tmp_path: Path,

@@ -36,7 +36,7 @@ rules:
     message: "'{match}' again"
     patterns: ['refund']
 """
-MANY_VIOLATIONS = "URGENT refund " * 1400  # 19,600 characters, 2,800 violations
+MANY_VIOLATIONS = "URGENT refund " * 1400  # 19,600 characters, 2,800 violations, 100 shown
 SLOW_YAML = """\
 policy: {name: slow}
 rules:
@@ -247,7 +247,8 @@ def test_a_reply_with_thousands_of_violations_is_answered(server: Server) -> Non
     started = time.monotonic()
     status, body = server.check({"text": MANY_VIOLATIONS, "policy": "unit"})
     assert status == 200 and body["decision"] == "block"
-    assert len(body["violations"]) == 2800 or body["incomplete"]
+    assert (len(body["violations"]), body["truncated"], body["violations_total"]) == (
+        100, True, 2800) or body["incomplete"]
     assert all(MANY_VIOLATIONS[v["start"]:v["end"]] in ("URGENT", "refund")
                for v in body["violations"])
     assert time.monotonic() - started < 5

@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -34,7 +34,7 @@ from .errors import PolicyError, ReplylintError
 from .exitcodes import ExitCode
 from .hook import verdict_message
 from .linter import Linter
-from .model import Context, Decision, Report
+from .model import Context, Decision, Report, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
     from fastapi import FastAPI
@@ -136,6 +136,7 @@ class ServerConfig:
     max_text_chars: int = 20_000
     max_body_bytes: int = 1_000_000
     max_batch: int = 100
+    max_violations: int = 100
     deadline_ms: int = 300
     threads: int = 4
     max_in_flight: int = 256
@@ -342,13 +343,26 @@ INCOMPLETE_BLOCKED = ("Blocked: the check did not finish in time, so this reply 
                       "checked; try again in a moment.")
 
 
-def report_body(report: Report, started: float, *, on_incomplete: str = "allow"
-                ) -> dict[str, Any]:
+_SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def report_body(report: Report, started: float, *, on_incomplete: str = "allow",
+                max_violations: int | None = None) -> dict[str, Any]:
     """The JSON answer for one reply: the report plus one sentence for the agent and timing.
 
-    With `on_incomplete="block"`, a check that did not finish is a block whatever it found.
+    At most `max_violations` are listed (the most severe, in text order) with `truncated` and
+    `violations_total`; the decision and the message come from all of them. With
+    `on_incomplete="block"`, a check that did not finish is a block whatever it found.
     """
-    body = report.to_dict()
+    found = report.violations
+    shown = found
+    if max_violations is not None and len(found) > max_violations:
+        keep = sorted(range(len(found)), key=lambda i: (_SEVERITY_RANK[found[i].severity], i))
+        shown = tuple(found[i] for i in sorted(keep[:max_violations]))
+    body = report.to_dict() if shown is found else replace(report, violations=shown).to_dict()
+    body = {**{k: body[k] for k in ("decision", "ok", "policy", "policy_hash", "violations")},
+            "truncated": len(shown) < len(found), "violations_total": len(found),
+            **{k: body[k] for k in ("suppressed", "incomplete")}}
     body["message"] = verdict_message(report)
     if report.incomplete and on_incomplete == "block" and report.decision is not Decision.BLOCK:
         body.update(decision=Decision.BLOCK.value, ok=False, message=INCOMPLETE_BLOCKED)
@@ -635,7 +649,13 @@ def _schemas() -> dict[str, Any]:
                 "ok": {"type": "boolean", "description": "false only when decision is block"},
                 "message": {"type": "string", "description": "One sentence for the agent."},
                 "policy": {"type": "string"}, "policy_hash": {"type": "string"},
-                "violations": {"type": "array", "items": {"$ref": ref + "Violation"}},
+                "violations": {"type": "array", "items": {"$ref": ref + "Violation"},
+                               "description": "at most --max-violations, the most severe, in "
+                                              "text order"},
+                "truncated": {"type": "boolean",
+                              "description": "true when violations lists fewer than were found"},
+                "violations_total": {"type": "integer",
+                                     "description": "how many violations were found"},
                 "suppressed": {"type": "array", "items": {"type": "string"}},
                 "incomplete": {"type": "boolean",
                                "description": "true when the deadline skipped some rules"},
@@ -841,7 +861,8 @@ def create_app(config: ServerConfig) -> HookApp:
 
     def check_now(item: CheckItem, until: float, started: float) -> dict[str, Any]:
         report = config.linters[item.policy].check(item.text, item.context, deadline=until)
-        return report_body(report, started, on_incomplete=config.on_incomplete)
+        return report_body(report, started, on_incomplete=config.on_incomplete,
+                           max_violations=config.max_violations)
 
     def unfinished(item: CheckItem, started: float) -> dict[str, Any]:
         return report_body(unfinished_report(config.linters[item.policy]), started,
@@ -1132,6 +1153,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="largest request body, in bytes (default 1000000; larger: 413)")
     p.add_argument("--max-batch", type=_positive, default=100,
                    help="most items in one /v1/check/batch request (default 100)")
+    p.add_argument("--max-violations", type=_positive, default=100,
+                   help="most violations listed in one answer, the most severe first; the "
+                        "answer says truncated and violations_total (default 100)")
     p.add_argument("--deadline-ms", type=_positive, default=300,
                    help="per-request budget: rules not started by then are skipped and the "
                         "report says incomplete (default 300)")
@@ -1306,7 +1330,8 @@ def serve_command(argv: list[str]) -> int:
         return _error(f"a policy failed its warm-up check: {type(exc).__name__}: {exc}")
     config = ServerConfig(linters=linters, default=next(iter(linters)),
                           max_text_chars=args.max_text_chars, max_body_bytes=args.max_body_bytes,
-                          max_batch=args.max_batch, deadline_ms=args.deadline_ms,
+                          max_batch=args.max_batch, max_violations=args.max_violations,
+                          deadline_ms=args.deadline_ms,
                           threads=args.threads, max_in_flight=args.max_in_flight,
                           body_timeout=args.body_timeout, on_incomplete=args.on_incomplete,
                           token=token,
