@@ -97,7 +97,7 @@ def test_a_blocked_reply_is_a_200_with_the_whole_report(client: TestClient) -> N
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     body = without_timing(r.json())
     assert body == {
-        "decision": "block", "ok": False, "policy": "unit",
+        "decision": "block", "ok": False, "policy": "unit", "policy_name": "unit",
         "policy_hash": client.app.config.linters["unit"].policy.hash,  # type: ignore[attr-defined]
         "violations": [violation("refund", "warning", "Dana asked about 'refund' on dm",
                                  11, 17, "refund"),
@@ -129,6 +129,27 @@ def test_suppressed_rules_are_listed(client: TestClient) -> None:
     r = client.post("/v1/check", json={"text": "URGENT", "context": {"replylint": {
         "disable": "shout", "reason": "approved"}}})
     assert (r.json()["suppressed"], r.json()["violations"]) == (["shout"], [])
+
+
+def test_answers_and_logs_name_the_policy_as_served_and_add_its_own_name(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Regression: `policy` in an answer was the policy's internal name ("unit") while requests
+    # and the access log used the name it is served under ("acme").
+    linter = Linter(load_policy_text(POLICY_YAML, "unit.yaml"))
+    cfg = ServerConfig(linters={"acme": linter}, default="acme")
+    with TestClient(create_app(cfg)) as c:
+        capsys.readouterr()
+        check = c.post("/v1/check", json={"text": "URGENT", "policy": "acme"}).json()
+        batch = c.post("/v1/check/batch", json={"items": [{"text": "URGENT"}]}).json()
+        stream = c.post(GETSTREAM, json=stream_payload("URGENT")).json()
+        rules = c.get("/v1/rules").json()
+        logged = [json.loads(line).get("policy") for line in capsys.readouterr().err.splitlines()]
+    assert [(x["policy"], x["policy_name"]) for x in (check, batch["results"][0])] == [
+        ("acme", "unit")] * 2
+    replylint = stream["message"]["replylint"]
+    assert (replylint["policy"], replylint["policy_name"]) == ("acme", "unit")
+    assert [(p["name"], p["policy_name"]) for p in rules["policies"]] == [("acme", "unit")]
+    assert logged == ["acme", None, "acme", None]  # the batch line counts decisions instead
 
 
 def test_a_slow_check_answers_incomplete_instead_of_timing_out() -> None:
@@ -502,7 +523,7 @@ def test_the_answer_comes_by_the_deadline_even_while_a_started_rule_runs_on() ->
         finally:
             gate.opened.set()
     body = without_timing(r.json())
-    assert body == {"decision": "allow", "ok": True, "policy": "unit",
+    assert body == {"decision": "allow", "ok": True, "policy": "unit", "policy_name": "unit",
                     "policy_hash": body["policy_hash"], "violations": [], "truncated": False,
                     "violations_total": 0, "suppressed": [], "incomplete": True,
                     "message": "OK to send (partial check: some rules ran out of time)."}
@@ -644,7 +665,7 @@ def test_getstream_passes_an_unfinished_check_and_says_so_in_the_answer_and_the_
     assert body["message"] == payload["message"]  # GetStream sends it: default allow
     assert body["replylint"] == {
         "decision": "allow", "incomplete": True, "on_incomplete": "allow", "policy": "unit",
-        "policy_hash": body["replylint"]["policy_hash"],
+        "policy_name": "unit", "policy_hash": body["replylint"]["policy_hash"],
         "message": "OK to send (partial check: some rules ran out of time)."}
     line = next(json.loads(x) for x in err.splitlines() if '"gs-1"' in x)
     assert {k: line.get(k) for k in ("status", "decision", "incomplete", "on_incomplete",

@@ -346,9 +346,13 @@ INCOMPLETE_BLOCKED = ("Blocked: the check did not finish in time, so this reply 
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-def report_body(report: Report, started: float, *, on_incomplete: str = "allow",
-                max_violations: int | None = None) -> dict[str, Any]:
+def report_body(report: Report, started: float, *, name: str | None = None,
+                on_incomplete: str = "allow", max_violations: int | None = None
+                ) -> dict[str, Any]:
     """The JSON answer for one reply: the report plus one sentence for the agent and timing.
+
+    `policy` is the name the policy is served under (`name`, as requests and logs say it),
+    `policy_name` its own name from the YAML.
 
     At most `max_violations` are listed (the most severe, in text order) with `truncated` and
     `violations_total`; the decision and the message come from all of them. With
@@ -360,7 +364,9 @@ def report_body(report: Report, started: float, *, on_incomplete: str = "allow",
         keep = sorted(range(len(found)), key=lambda i: (_SEVERITY_RANK[found[i].severity], i))
         shown = tuple(found[i] for i in sorted(keep[:max_violations]))
     body = report.to_dict() if shown is found else replace(report, violations=shown).to_dict()
-    body = {**{k: body[k] for k in ("decision", "ok", "policy", "policy_hash", "violations")},
+    body = {"decision": body["decision"], "ok": body["ok"], "policy": name or report.policy,
+            "policy_name": report.policy,
+            **{k: body[k] for k in ("policy_hash", "violations")},
             "truncated": len(shown) < len(found), "violations_total": len(found),
             **{k: body[k] for k in ("suppressed", "incomplete")}}
     body["message"] = verdict_message(report)
@@ -648,7 +654,11 @@ def _schemas() -> dict[str, Any]:
                 "decision": {"enum": ["allow", "warn", "block"]},
                 "ok": {"type": "boolean", "description": "false only when decision is block"},
                 "message": {"type": "string", "description": "One sentence for the agent."},
-                "policy": {"type": "string"}, "policy_hash": {"type": "string"},
+                "policy": {"type": "string",
+                           "description": "the name the policy is served under"},
+                "policy_name": {"type": "string",
+                                "description": "the policy's own name, from its YAML"},
+                "policy_hash": {"type": "string"},
                 "violations": {"type": "array", "items": {"$ref": ref + "Violation"},
                                "description": "at most --max-violations, the most severe, in "
                                               "text order"},
@@ -861,12 +871,12 @@ def create_app(config: ServerConfig) -> HookApp:
 
     def check_now(item: CheckItem, until: float, started: float) -> dict[str, Any]:
         report = config.linters[item.policy].check(item.text, item.context, deadline=until)
-        return report_body(report, started, on_incomplete=config.on_incomplete,
+        return report_body(report, started, name=item.policy, on_incomplete=config.on_incomplete,
                            max_violations=config.max_violations)
 
     def unfinished(item: CheckItem, started: float) -> dict[str, Any]:
         return report_body(unfinished_report(config.linters[item.policy]), started,
-                           on_incomplete=config.on_incomplete)
+                           name=item.policy, on_incomplete=config.on_incomplete)
 
     def note_incomplete(state: dict[str, Any]) -> None:
         # Loud in the access log: this reply was answered without a complete check.
@@ -973,7 +983,7 @@ def create_app(config: ServerConfig) -> HookApp:
         for name in names:
             compiled = config.linters[name].policy
             out.append({
-                "name": name, "policy": compiled.name, "hash": compiled.hash,
+                "name": name, "policy_name": compiled.name, "hash": compiled.hash,
                 "default": name == config.default, "disabled": list(compiled.disabled),
                 "rules": [{"id": r.id, "type": r.type, "severity": r.severity.value,
                            "message": r.message, "why": r.why, "suppressible": r.suppressible,
@@ -1056,13 +1066,15 @@ def create_app(config: ServerConfig) -> HookApp:
                 answer["replylint"] = {"decision": body["decision"], "incomplete": True,
                                        "on_incomplete": config.on_incomplete,
                                        "policy": body["policy"],
+                                       "policy_name": body["policy_name"],
                                        "policy_hash": body["policy_hash"],
                                        "message": body["message"]}
             return json_response(answer)
         return json_response({"message": {
             **message, "type": "error", "text": body["message"],
             "replylint": {"decision": body["decision"], "incomplete": body["incomplete"],
-                          "policy": body["policy"], "policy_hash": body["policy_hash"],
+                          "policy": body["policy"], "policy_name": body["policy_name"],
+                          "policy_hash": body["policy_hash"],
                           "violations": [{k: v[k] for k in ("rule", "severity", "message",
                                                             "start", "end")}
                                          for v in body["violations"]]}}})
