@@ -194,6 +194,24 @@ def test_an_announced_huge_body_is_refused_before_it_is_sent(server: Server,
     assert b'"type":"/problems/body-too-large"' in answer
 
 
+@pytest.mark.parametrize("head", [
+    (b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+     b"Content-Length: abc\r\n\r\n{}"),
+    b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+    b"GARBAGE\r\n\r\n",
+], ids=["content-length-abc", "two-content-lengths", "no-request-line"])
+def test_malformed_http_gets_a_400_problem_document(server: Server, head: bytes) -> None:
+    # Regression: uvicorn answered these itself, with a text/plain 400.
+    answer = raw_exchange(server.port, head)
+    top, _, body = answer.partition(b"\r\n\r\n")
+    lines = top.decode("latin-1").lower().splitlines()
+    assert lines[0] == "http/1.1 400 bad request"
+    assert {"content-type: application/problem+json", "connection: close"} <= set(lines)
+    doc = json.loads(body)
+    assert (doc["type"], doc["status"]) == ("/problems/malformed-http", 400)
+    assert any(line == f"x-request-id: {doc['request_id']}" for line in lines)
+
+
 def half_sent(port: int) -> socket.socket:
     """A request whose body stops after 8 of its 100 announced bytes, the socket left open."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)

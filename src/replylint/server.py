@@ -76,6 +76,8 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
                        "A \\uD800-\\uDFFF escape without its pair is not a character."),
     "unauthorized": (401, "Missing or wrong credentials",
                      "Send `Authorization: Bearer <token>` (or a valid GetStream X-Signature)."),
+    "malformed-http": (400, "Malformed HTTP request",
+                       "The request line or headers are not valid HTTP/1.1."),
     "not-found": (404, "No such endpoint", "See /docs for the endpoints."),
     "method-not-allowed": (405, "Method not allowed", "See /docs for each endpoint's method."),
     "body-timeout": (408, "Request body too slow",
@@ -1121,11 +1123,19 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=True)
 
 
+class _NotMalformed(logging.Filter):
+    """uvicorn's warning about a malformed request: our access log line already says it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Invalid HTTP request received."
+
+
 LOG_CONFIG: dict[str, Any] = {
     "version": 1, "disable_existing_loggers": False,
     "formatters": {"json": {"()": "replylint.server._JsonFormatter"}},
+    "filters": {"not_malformed": {"()": "replylint.server._NotMalformed"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
-                            "stream": "ext://sys.stderr"}},
+                            "stream": "ext://sys.stderr", "filters": ["not_malformed"]}},
     "loggers": {"uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
                 "uvicorn.error": {"level": "WARNING"},
                 "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False}},
@@ -1266,6 +1276,31 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _protocol_class() -> Any:
+    """uvicorn's HTTP protocol, answering a malformed request with a problem document.
+
+    uvicorn answers what its HTTP parser rejects (before any ASGI app sees it) with a text/plain
+    400 from `send_400_response`, a method both its h11 and httptools protocols have; this
+    overrides it for whichever one uvicorn picks.
+    """
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    class HookProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+        def send_400_response(self, msg: str) -> None:
+            rid = _request_id(None)
+            problem = Problem("malformed-http", "the request is not valid HTTP/1.1")
+            body = _dumps({k: v for k, v in problem.document("", rid).items() if v != ""})
+            self.transport.write(
+                b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\n"
+                b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n"
+                b"x-request-id: " + rid.encode() + b"\r\n\r\n" + body)
+            self.transport.close()
+            _log({"event": "request", "request_id": rid, "method": None, "path": None,
+                  "status": 400, "elapsed_ms": 0.0, "error": "malformed-http"})
+
+    return HookProtocol
+
+
 def _server_class(uvicorn: Any) -> Any:
     """uvicorn's Server with a drain phase after SIGTERM (imported late: the `serve` extra).
 
@@ -1363,7 +1398,7 @@ def serve_command(argv: list[str]) -> int:
           "default": config.default, "auth": bool(token), "version": __version__})
     server = _server_class(uvicorn)(app, uvicorn.Config(
         app, lifespan="on", log_config=LOG_CONFIG, access_log=False, proxy_headers=False,
-        server_header=False, timeout_keep_alive=args.keep_alive,
+        http=_protocol_class(), server_header=False, timeout_keep_alive=args.keep_alive,
         timeout_graceful_shutdown=args.shutdown_timeout), args.drain_seconds)
     try:
         # After a graceful shutdown uvicorn re-raises the signal it caught, so the process ends
