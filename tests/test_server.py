@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 pytest.importorskip("fastapi")
 with warnings.catch_warnings():
@@ -725,6 +726,70 @@ def test_getstream_adapter_verifies_the_signature(headers: dict[str, str], statu
     assert r.status_code == status
     if status == 200:
         assert r.json()["message"]["type"] == "error"
+
+
+# ------------------------------------------------------------------ docs/hook.md examples
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "hook.md"
+
+
+def doc_block(after: str, lang: str = "json") -> str:
+    """The first fenced block of `lang` in docs/hook.md after the text `after`."""
+    text = DOCS.read_text(encoding="utf-8")
+    found = re.search(rf"```{lang}\n(.*?)```", text[text.index(after):], flags=re.DOTALL)
+    assert found, f"no {lang} block after {after!r}"
+    return found.group(1)
+
+
+def untimed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: untimed(v) for k, v in value.items() if k != "elapsed_ms"}
+    if isinstance(value, list):
+        return [untimed(v) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def default_pack() -> Iterator[TestClient]:
+    cfg = ServerConfig(linters=load_policies(["pack:default"]), default="default")
+    with TestClient(create_app(cfg)) as c:
+        yield c
+
+
+def test_the_documented_check_example_is_a_real_answer(default_pack: TestClient) -> None:
+    # Regression: the docs showed a policy_hash two policy edits old.
+    request = json.loads(doc_block("### `POST /v1/check`"))
+    documented = json.loads(doc_block("The answer is **200 whatever the verdict**"))
+    real = default_pack.post("/v1/check", json=request).json()
+    assert untimed(documented) == untimed(real), json.dumps(real, indent=2)
+
+
+def test_the_documented_batch_example_is_a_real_answer(default_pack: TestClient) -> None:
+    request = json.loads(doc_block("### `POST /v1/check/batch`"))
+    documented = json.loads(doc_block("Results keep the input order"))
+    rid = documented["results"][1]["error"]["request_id"]
+    real = default_pack.post("/v1/check/batch", json=request,
+                             headers={"x-request-id": rid}).json()
+    assert untimed(documented) == untimed(real), json.dumps(real)
+
+
+def test_the_documented_getstream_example_is_a_real_answer(default_pack: TestClient) -> None:
+    documented = json.loads(doc_block("For a message `{\"id\": \"\", \"type\": \"regular\""))
+    payload = {"message": {"id": "", "type": "regular", "text": "you should buy more $TSLA"},
+               "user": {"id": "u-1"}, "channel": {"type": "messaging", "id": "c-1"}}
+    real = default_pack.post(GETSTREAM, json=payload).json()
+    assert documented == real, json.dumps(real)
+
+
+def test_the_documented_github_actions_workflow_can_upload_sarif() -> None:
+    # Regression: without `actions: read`, upload-sarif fails in private repositories.
+    workflow = yaml.safe_load(doc_block("## GitHub Actions", "yaml"))
+    assert workflow["permissions"] == {"contents": "read", "security-events": "write",
+                                       "actions": "read"}
+    steps = workflow["jobs"]["lint-templates"]["steps"]
+    upload = next(s for s in steps if s.get("uses", "").startswith(
+        "github/codeql-action/upload-sarif@"))
+    assert upload["with"]["sarif_file"] == "replylint.sarif"
 
 
 # ------------------------------------------------------------------ start-up
