@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -790,6 +791,55 @@ def test_the_documented_github_actions_workflow_can_upload_sarif() -> None:
     upload = next(s for s in steps if s.get("uses", "").startswith(
         "github/codeql-action/upload-sarif@"))
     assert upload["with"]["sarif_file"] == "replylint.sarif"
+
+
+# ------------------------------------------------------------------ help-desk sketches
+
+SKETCHES = sorted((Path(__file__).resolve().parents[1] / "examples" / "integrations").glob("*.js"))
+NODE = shutil.which("node")
+# A browser reduced to what the sketches rely on: textContent keeps the text and its newlines
+# and drops the tags, and so does innerText on a detached element, which has no layout.
+DOM_STUB = r"""
+function textOf(html) { return String(html).replace(/<[^>]*>/g, "").replace(/&amp;/g, "&"); }
+global.DOMParser = function () {};
+DOMParser.prototype.parseFromString = function (html) {
+  return { body: { textContent: textOf(html) } };
+};
+global.document = { createElement: function () {
+  var html = "";
+  return Object.defineProperties({}, {
+    innerHTML: { set: function (value) { html = value; } },
+    innerText: { get: function () { return textOf(html); } },
+    textContent: { get: function () { return textOf(html); } } });
+} };
+"""
+HTML = ["Hi Dana,<br>you should buy more $TSLA", "<p>Hi Dana,</p><p>you should buy</p>",
+        "<ul><li>one</li><li>two</li></ul>", "Tom &amp; Jerry<br/>"]
+STATUSES = [0, 400, 401, 408, 413, 415, 422, 429, 500, 502, 503, 504]
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+@pytest.mark.parametrize("sketch", SKETCHES, ids=[p.name for p in SKETCHES])
+def test_a_help_desk_sketch_keeps_line_breaks_and_blocks_what_was_refused(sketch: Path) -> None:
+    # Regressions: htmlToText read innerText of a detached element, so "Hi Dana,<br>you should
+    # buy ..." became "Hi Danayou should buy ..." and was not flagged; and any non-2xx answer,
+    # a 413 for a reply too long to check included, sent the reply as "replylint is unavailable".
+    assert NODE is not None
+    subprocess.run([NODE, "--check", str(sketch)], check=True)
+    helpers = "".join(re.findall(r"^function \w+\(.*?^}\n", sketch.read_text(),
+                                 flags=re.MULTILINE | re.DOTALL))
+    program = DOM_STUB + helpers + f"""
+        console.log(JSON.stringify({{
+          text: {json.dumps(HTML)}.map(htmlToText),
+          refused: {json.dumps(STATUSES)}.map(function (s) {{
+            return typeof refused === "function" && refused(s); }})
+        }}));"""
+    out = subprocess.run([NODE, "-e", program], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == {
+        "text": ["Hi Dana,\nyou should buy more $TSLA", "Hi Dana,\nyou should buy\n",
+                 "one\ntwo\n", "Tom & Jerry\n"],
+        "refused": [False, True, True, False, True, True, True, False, False, False, False,
+                    False]}
 
 
 # ------------------------------------------------------------------ start-up
