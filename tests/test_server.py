@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import importlib.util
 import json
 import re
 import shutil
@@ -840,6 +841,24 @@ def test_a_help_desk_sketch_keeps_line_breaks_and_blocks_what_was_refused(sketch
                  "one\ntwo\n", "Tom & Jerry\n"],
         "refused": [False, True, True, False, True, True, True, False, False, False, False,
                     False]}
+
+
+# ------------------------------------------------------------------ the benchmark
+
+
+def test_the_benchmark_sends_each_rate_bodies_the_server_has_not_seen(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression: every rate restarted at body 0, so later rates re-sent bodies whose results
+    # the earlier rates had already cached, and looked faster than they were.
+    path = Path(__file__).resolve().parents[1] / "bench" / "bench_server.py"
+    spec = importlib.util.spec_from_file_location("bench_server", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_server", bench)  # dataclasses look themselves up
+    spec.loader.exec_module(bench)
+    assert bench.plan_slices([100, 200, 400], 15, 51_433) == [
+        (0, 1500, False), (1500, 3000, False), (4500, 6000, False)]
+    assert bench.plan_slices([100, 100], 30, 4000) == [(0, 3000, False), (3000, 3000, True)]
 
 
 # ------------------------------------------------------------------ start-up
