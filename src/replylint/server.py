@@ -48,6 +48,8 @@ REQUEST_ID_MAX = 128
 # How long after the deadline the server still waits for a check that is finishing its last
 # rule, so a report that found something is not replaced by "unfinished" for a few ms.
 DEADLINE_GRACE = 0.05
+# After the listener closes, how long connections it accepted last have to deliver a request.
+ACCEPT_GRACE = 0.25
 WARM_TEXT = "Hi Dana, thanks for your patience! Your refund is on its way. ^MS"
 # Probes and docs: no token, and never counted against --max-in-flight (liveness must not
 # depend on load, and none of them runs a check).
@@ -1339,6 +1341,12 @@ def _server_class(uvicorn: Any) -> Any:
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             self.hook.phase.stopping = True
+            # Stop accepting, then give connections accepted a moment ago the time to deliver
+            # the request they were already sending before uvicorn closes every connection
+            # without a request in progress (closing one with unread data resets it).
+            for server in self.servers:
+                server.close()
+            await asyncio.sleep(ACCEPT_GRACE)
             await super().shutdown(sockets)
 
     return HookServer
