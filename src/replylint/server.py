@@ -492,7 +492,8 @@ class _Workers:
 
 class HookApp:
     """The ASGI application: FastAPI inside a gate for request ids, the in-flight limit, bearer
-    auth and access logs (pure ASGI, so the gate costs microseconds, not a middleware stack)."""
+    auth, `Connection: close` while draining, the 503 for requests cut short at shutdown, and
+    access logs (pure ASGI, so the gate costs microseconds, not a middleware stack)."""
 
     def __init__(self, app: "FastAPI", config: ServerConfig, stats: _Stats,
                  phase: _Phase) -> None:
@@ -1164,7 +1165,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="load every *.yaml in DIR, each named by its file stem")
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
     p.add_argument("--port", type=_port, default=DEFAULT_PORT,
-                   help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+                   help=f"port, 0 to 65535 (default {DEFAULT_PORT}; 0 picks a free one)")
     p.add_argument("--token-file", metavar="PATH",
                    help="require `Authorization: Bearer <token>` with the token in PATH "
                         "(or set REPLYLINT_TOKEN)")
@@ -1181,8 +1182,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="most violations listed in one answer, the most severe first; the "
                         "answer says truncated and violations_total (default 100)")
     p.add_argument("--deadline-ms", type=_positive, default=300,
-                   help="per-request budget: rules not started by then are skipped and the "
-                        "report says incomplete (default 300)")
+                   help="per-request budget: the answer comes by then, incomplete if the check "
+                        "has not finished (default 300)")
     p.add_argument("--on-incomplete", type=_on_incomplete, default="allow",
                    metavar="{allow,block}",
                    help="what a check that did not finish by the deadline means: allow (send; "
@@ -1199,7 +1200,8 @@ def _parser() -> argparse.ArgumentParser:
                         "every answer says Connection: close, so clients and load balancers "
                         "move off before the listener closes (default 2; 0: stop at once)")
     p.add_argument("--shutdown-timeout", type=_positive, default=10,
-                   help="seconds to let in-flight requests finish after SIGTERM (default 10)")
+                   help="after the drain, seconds in-flight requests may take to finish; "
+                        "then they are answered 503 (default 10)")
     p.add_argument("--keep-alive", type=_positive, default=5,
                    help="seconds an idle keep-alive connection stays open (default 5)")
     return p
