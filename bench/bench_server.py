@@ -6,9 +6,14 @@ with concurrent keep-alive connections for a bounded time, using real brand repl
 when that file is absent). Latency is measured from each request's scheduled send time, so a
 server that falls behind shows it (no coordinated omission). Prints one table row per rate.
 
+Each rate sends bodies the server has not seen yet (the next slice of the shuffled corpus), so
+a later rate does not profit from caches the earlier ones warmed; when the corpus runs out the
+slices wrap around and the table says so. `--fresh-server` starts a new server for each rate
+instead (cold caches every time).
+
     python bench/bench_server.py                          # 30 s at 100 req/s, pack:default
     python bench/bench_server.py --rate 100,200,400,800 --seconds 15
-    python bench/bench_server.py --policy my-policy.yaml --concurrency 64
+    python bench/bench_server.py --policy my-policy.yaml --concurrency 64 --fresh-server
 """
 
 from __future__ import annotations
@@ -30,7 +35,6 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "data" / "brand-replies" / "brand_replies.jsonl"
-MAX_BODIES = 20_000
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Run:
 
     rate: float
     seconds: float
+    bodies: str = ""
     latencies: list[float] = field(default_factory=list)
     server_ms: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
@@ -52,7 +57,19 @@ class Run:
     rss_max: float = 0.0
 
 
-def load_bodies(limit: int, seed: int) -> tuple[list[bytes], str]:
+def plan_slices(rates: list[float], seconds: float, corpus: int) -> list[tuple[int, int, bool]]:
+    """(first body, count, wrapped) per rate: consecutive slices of the corpus, so no rate
+    re-sends a body an earlier one sent until the corpus runs out (then `wrapped`)."""
+    out: list[tuple[int, int, bool]] = []
+    start = 0
+    for rate in rates:
+        count = int(rate * seconds)
+        out.append((start % corpus, count, start + count > corpus))
+        start += count
+    return out
+
+
+def load_bodies(seed: int) -> tuple[list[bytes], str]:
     """Request bodies: real brand replies when the shared data is there, else generated ones."""
     texts: list[str] = []
     if CORPUS.is_file():
@@ -63,12 +80,11 @@ def load_bodies(limit: int, seed: int) -> tuple[list[bytes], str]:
                     texts.append(text)
         source = f"{CORPUS.name} ({len(texts):,} real brand replies)"
     else:
-        texts = generated_corpus(limit, seed)
+        texts = generated_corpus(50_000, seed)
         source = f"generated corpus ({len(texts):,} replies; {CORPUS} not found)"
     rng = random.Random(seed)
     rng.shuffle(texts)
-    bodies = [json.dumps({"text": t, "context": {"channel": "twitter"}}).encode()
-              for t in texts[:limit]]
+    bodies = [json.dumps({"text": t, "context": {"channel": "twitter"}}).encode() for t in texts]
     return bodies, source
 
 
@@ -156,8 +172,8 @@ async def wait_ready(port: int) -> None:
     raise SystemExit("server never became ready")
 
 
-async def drive(port: int, pid: int, bodies: list[bytes], rate: float, seconds: float,
-                concurrency: int, timeout: float) -> Run:
+async def drive(port: int, pid: int, bodies: list[bytes], first: int, rate: float,
+                seconds: float, concurrency: int, timeout: float) -> Run:
     run = Run(rate=rate, seconds=seconds)
     total = int(rate * seconds)
     queue: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
@@ -174,7 +190,7 @@ async def drive(port: int, pid: int, bodies: list[bytes], rate: float, seconds: 
                 if conn is None:
                     conn = await asyncio.open_connection("127.0.0.1", port)
                 status, raw = await asyncio.wait_for(
-                    http_post(*conn, "/v1/check", bodies[i % len(bodies)]), timeout)
+                    http_post(*conn, "/v1/check", bodies[(first + i) % len(bodies)]), timeout)
             except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
                 run.dropped += 1
                 if conn is not None:
@@ -225,7 +241,8 @@ def pct(values: list[float], q: float) -> float:
 
 def print_table(runs: list[Run]) -> None:
     head = ("target/s", "achieved/s", "sent", "ok", "errors", "dropped", "incompl",
-            "p50 ms", "p95 ms", "p99 ms", "max ms", "srv p99", "RSS start", "RSS end", "RSS max")
+            "p50 ms", "p95 ms", "p99 ms", "max ms", "srv p99", "RSS start", "RSS end", "RSS max",
+            "bodies")
     rows = []
     for r in runs:
         ok = r.statuses.get(200, 0)
@@ -235,7 +252,7 @@ def print_table(runs: list[Run]) -> None:
                      f"{pct(r.latencies, 50):.1f}", f"{pct(r.latencies, 95):.1f}",
                      f"{pct(r.latencies, 99):.1f}", f"{max(r.latencies, default=0):.1f}",
                      f"{pct(r.server_ms, 99):.1f}", f"{r.rss_start:.1f} MB",
-                     f"{r.rss_end:.1f} MB", f"{r.rss_max:.1f} MB"))
+                     f"{r.rss_end:.1f} MB", f"{r.rss_max:.1f} MB", r.bodies))
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
     print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
     for row in rows:
@@ -252,47 +269,70 @@ def main(argv: list[str] | None = None) -> int:
                    help="policy for the server (repeatable; default pack:default)")
     p.add_argument("--deadline-ms", type=int, default=300, help="server --deadline-ms")
     p.add_argument("--threads", type=int, help="server --threads (default: the server's)")
+    p.add_argument("--fresh-server", action="store_true",
+                   help="start a new server for each rate (cold caches), instead of one server "
+                        "fed bodies it has not seen yet")
     p.add_argument("--timeout", type=float, default=10.0,
                    help="seconds before a request without an answer counts as dropped")
     p.add_argument("--seed", type=int, default=7)
     args = p.parse_args(argv)
     rates = [float(r) for r in args.rate.split(",") if r.strip()]
-    bodies, source = load_bodies(MAX_BODIES, args.seed)
+    bodies, source = load_bodies(args.seed)
     policies = args.policy or ["pack:default"]
-    with tempfile.NamedTemporaryFile("wb", suffix=".log", delete=False) as log:
-        started = time.monotonic()
-        extra = ["--deadline-ms", str(args.deadline_ms)]
-        if args.threads:
-            extra += ["--threads", str(args.threads)]
-        proc, port = start_server(policies, extra, log)
-        try:
-            asyncio.run(wait_ready(port))
-            boot = time.monotonic() - started
-            print(f"replylint serve on 127.0.0.1:{port} (pid {proc.pid}), policy "
-                  f"{', '.join(policies)}, ready in {boot:.1f} s")
-            print(f"bodies: {len(bodies):,} from {source}; {args.concurrency} keep-alive "
-                  f"connections; {args.seconds:g} s per rate; deadline {args.deadline_ms} ms; "
-                  f"{os.cpu_count()} CPUs")
-            runs = []
-            for rate in rates:
-                runs.append(asyncio.run(drive(port, proc.pid, bodies, rate, args.seconds,
-                                              args.concurrency, args.timeout)))
-            print()
-            print_table(runs)
-            for r in runs:
-                if r.decisions:
-                    shares = ", ".join(f"{k} {v / sum(r.decisions.values()):.0%}"
-                                       for k, v in sorted(r.decisions.items()))
-                    print(f"decisions at {r.rate:g}/s: {shares}; server elapsed_ms p50 "
-                          f"{statistics.median(r.server_ms):.1f}")
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            os.unlink(log.name)
+    extra = ["--deadline-ms", str(args.deadline_ms)]
+    if args.threads:
+        extra += ["--threads", str(args.threads)]
+    mode = ("a fresh server per rate" if args.fresh_server else
+            "one server; each rate sends bodies it has not seen yet")
+    print(f"bodies: {len(bodies):,} from {source}; {args.concurrency} keep-alive connections; "
+          f"{args.seconds:g} s per rate; deadline {args.deadline_ms} ms; {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f} at start; {mode}")
+    runs: list[Run] = []
+    server: tuple[subprocess.Popen[bytes], int, Any] | None = None
+    try:
+        for rate, (first, count, wrapped) in zip(rates, plan_slices(rates, args.seconds,
+                                                                     len(bodies))):
+            if server is None or args.fresh_server:
+                if server is not None:
+                    stop_server(*server)
+                server = boot(policies, extra)
+            proc, port, _ = server
+            run = asyncio.run(drive(port, proc.pid, bodies, first, rate, args.seconds,
+                                    args.concurrency, args.timeout))
+            run.bodies = f"{first:,}+{count:,}" + (" (wrapped: repeats)" if wrapped else "")
+            runs.append(run)
+    finally:
+        if server is not None:
+            stop_server(*server)
+    print()
+    print_table(runs)
+    for r in runs:
+        if r.decisions:
+            shares = ", ".join(f"{k} {v / sum(r.decisions.values()):.0%}"
+                               for k, v in sorted(r.decisions.items()))
+            print(f"decisions at {r.rate:g}/s: {shares}; server elapsed_ms p50 "
+                  f"{statistics.median(r.server_ms):.1f}")
     return 0
+
+
+def boot(policies: list[str], extra: list[str]) -> tuple[subprocess.Popen[bytes], int, Any]:
+    log = tempfile.NamedTemporaryFile("wb", suffix=".log", delete=False)  # noqa: SIM115
+    started = time.monotonic()
+    proc, port = start_server(policies, extra, log)
+    asyncio.run(wait_ready(port))
+    print(f"replylint serve on 127.0.0.1:{port} (pid {proc.pid}), policy "
+          f"{', '.join(policies)}, ready in {time.monotonic() - started:.1f} s")
+    return proc, port, log
+
+
+def stop_server(proc: subprocess.Popen[bytes], port: int, log: Any) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+    os.unlink(log.name)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import subprocess
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -289,6 +291,60 @@ def test_pre_send_wraps_async_send_functions(policy_file: Path) -> None:
     assert asyncio.run(main()) == [1, 2, Decision.BLOCK]
     assert sent == ["hello", "refund"]
     assert [r.decision for r in warned] == [Decision.WARN]
+
+
+def test_pre_send_awaits_an_async_on_warn_on_an_async_send_function(policy_file: Path) -> None:
+    # Regression: the async wrapper called on_warn without awaiting it, so an async callback
+    # never ran ("coroutine ... was never awaited").
+    shown: list[str] = []
+
+    async def show(report: Report) -> None:
+        await asyncio.sleep(0)
+        shown.append(report.violations[0].rule)
+
+    @pre_send(policy=policy_file, on_warn=show)
+    async def send(text: str) -> str:
+        return "sent"
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an un-awaited coroutine would warn
+        assert asyncio.run(send("Your refund")) == "sent"
+    assert shown == ["refund"]
+
+
+class _AsyncCallable:
+    async def __call__(self, report: Report) -> None:
+        pass
+
+
+@pytest.mark.parametrize("callback", [
+    pytest.param(lambda: _async_noop, id="async def"),
+    pytest.param(lambda: functools.partial(_async_noop), id="partial of async def"),
+    pytest.param(lambda: _AsyncCallable(), id="object with async __call__"),
+])
+def test_pre_send_refuses_an_async_on_warn_for_a_sync_send_function(policy_file: Path,
+                                                                     callback: Any) -> None:
+    with pytest.raises(TypeError, match="on_warn is a coroutine function, but send is not "
+                                        "async: nothing would await it"):
+        @pre_send(policy=policy_file, on_warn=callback())
+        def send(text: str) -> None:
+            pass
+
+
+def test_pre_send_refuses_an_on_warn_that_returns_an_awaitable_in_sync_code(
+        policy_file: Path) -> None:
+    @pre_send(policy=policy_file, on_warn=lambda report: _async_noop(report))
+    def send(text: str) -> str:
+        return "sent"
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TypeError, match="on_warn returned an awaitable"):
+            send("Your refund")
+
+
+async def _async_noop(report: Report) -> None:
+    pass
 
 
 # ------------------------------------------------------------------ the example and pre-commit

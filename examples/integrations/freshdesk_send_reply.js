@@ -17,7 +17,7 @@
 // payload. CHECK the payload field that holds the reply for your platform version in the
 // Freshworks events-method docs: this sketch reads `text` (falling back to `body`).
 
-var FAIL_OPEN = true; // if replylint is unreachable, let the reply go
+var FAIL_OPEN = true; // replylint unreachable (network, timeout, 5xx): let the reply go
 
 app.initialized().then(function (client) {
   client.events.on("ticket.sendReply", function (event) {
@@ -42,12 +42,15 @@ app.initialized().then(function (client) {
         if (report.decision === "block") {
           return event.helper.fail(report.message); // the reply is not sent
         }
-        if (report.decision === "warn") {
+        if (report.decision === "warn" || report.incomplete) {
           client.interface.trigger("showNotify", { type: "warning", message: report.message });
         }
         return event.helper.done();
       })
-      .catch(function () {
+      .catch(function (error) {
+        if (error && refused(error.status)) { // e.g. 413: too long to check; never send it unchecked
+          return event.helper.fail("This reply could not be checked: " + problemDetail(error.response, error.status));
+        }
         if (FAIL_OPEN) {
           client.interface.trigger("showNotify", {
             type: "warning", message: "replylint is unavailable; the reply was not checked." });
@@ -58,8 +61,25 @@ app.initialized().then(function (client) {
   }, { intercept: true });
 });
 
+// A 4xx means replylint refused this request (too long, bad token, ...): retrying will not
+// help, so the reply is blocked with the reason. Network errors, timeouts (Freshworks reports
+// them as 502/504), 408, 429 and 5xx mean replylint is unavailable: FAIL_OPEN decides.
+function refused(status) {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+function problemDetail(body, status) {
+  try {
+    return JSON.parse(body).detail + ".";
+  } catch (e) {
+    return "HTTP " + status + ".";
+  }
+}
+
+// Parse the HTML in an inert document (no scripts, no image loads) and read textContent, with
+// line breaks and block ends made newlines first: innerText of a detached element has no
+// layout, so "Hi Dana,<br>you should buy" would read "Hi Danayou should buy" and slip through.
 function htmlToText(html) {
-  var div = document.createElement("div");
-  div.innerHTML = html;
-  return div.innerText;
+  var marked = String(html).replace(/<br\s*\/?>|<\/(?:p|div|li|tr|h[1-6]|blockquote)\s*>/gi, "\n$&");
+  return new DOMParser().parseFromString(marked, "text/html").body.textContent || "";
 }

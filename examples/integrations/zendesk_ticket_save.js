@@ -14,7 +14,7 @@
 // `client.request({... secure: true})` goes through Zendesk's proxy, which fills in
 // `{{setting.replylintToken}}` (so the token never reaches the browser, and no CORS is needed).
 
-var FAIL_OPEN = true; // if replylint is unreachable, let the reply go (as GetStream does)
+var FAIL_OPEN = true; // replylint unreachable (network, timeout, 5xx): let the reply go
 var client = ZAFClient.init();
 
 client.on("ticket.save", function () {
@@ -41,11 +41,14 @@ client.on("ticket.save", function () {
         if (report.decision === "block") {
           return Promise.reject(report.message); // cancels the save; Zendesk shows the sentence
         }
-        if (report.decision === "warn") {
+        if (report.decision === "warn" || report.incomplete) {
           client.invoke("notify", report.message, "alert");
         }
         return true;
       }, function (error) {
+        if (refused(error.status)) { // e.g. 413: too long to check; never send it unchecked
+          return Promise.reject("This reply could not be checked: " + problemDetail(error.responseText, error.status));
+        }
         if (FAIL_OPEN) {
           client.invoke("notify", "replylint is unavailable; the reply was not checked.", "alert");
           return true;
@@ -55,8 +58,25 @@ client.on("ticket.save", function () {
     });
 });
 
+// A 4xx means replylint refused this request (too long, bad token, ...): retrying will not
+// help, so the reply is blocked with the reason. Network errors (status 0), timeouts, 408, 429
+// and 5xx mean replylint is unavailable: FAIL_OPEN decides.
+function refused(status) {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+function problemDetail(body, status) {
+  try {
+    return JSON.parse(body).detail + ".";
+  } catch (e) {
+    return "HTTP " + status + ".";
+  }
+}
+
+// Parse the HTML in an inert document (no scripts, no image loads) and read textContent, with
+// line breaks and block ends made newlines first: innerText of a detached element has no
+// layout, so "Hi Dana,<br>you should buy" would read "Hi Danayou should buy" and slip through.
 function htmlToText(html) {
-  var div = document.createElement("div");
-  div.innerHTML = html;
-  return div.innerText;
+  var marked = String(html).replace(/<br\s*\/?>|<\/(?:p|div|li|tr|h[1-6]|blockquote)\s*>/gi, "\n$&");
+  return new DOMParser().parseFromString(marked, "text/html").body.textContent || "";
 }

@@ -131,15 +131,16 @@ async def aguard(text: str, policy: PolicySpec | Linter = None, *,
 
 def pre_send(policy: PolicySpec | Linter = None, *, text_arg: str = "text",
              context_arg: str | None = None, context: ContextLike = None,
-             on_warn: Callable[[Report], None] | None = None) -> Callable[[F], F]:
+             on_warn: Callable[[Report], object] | None = None) -> Callable[[F], F]:
     """Decorate a send function so each reply is checked first; a blocked one raises
     `ReplyBlocked` and the function is never called.
 
     `text_arg` names the parameter holding the reply; `context_arg` the one holding its context
     (a mapping or `Context`; `context` is used when it is absent or None). `on_warn` is called
-    with the report of a reply that is sent despite warnings. Works on `async def` functions
-    too. The policy is compiled when the decorator is applied, so a broken policy fails at
-    import time, not on the first reply.
+    with the report of a reply that is sent despite warnings; on an `async def` send function
+    it may be async too, and is awaited (a sync send function refuses an async `on_warn`, which
+    nothing could await). The policy is compiled when the decorator is applied, so a broken
+    policy fails at import time, not on the first reply.
     """
     linter = linter_for(policy)
 
@@ -157,30 +158,49 @@ def pre_send(policy: PolicySpec | Linter = None, *, text_arg: str = "text",
             ctx = bound.arguments.get(context_arg) if context_arg else None
             return text, (ctx if ctx is not None else context)
 
-        def warn(report: Report) -> None:
-            if on_warn is not None and report.decision is Decision.WARN:
-                on_warn(report)
-
         if inspect.iscoroutinefunction(fn):
             async_fn = cast(Callable[..., Awaitable[Any]], fn)
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 text, ctx = reply_of(args, kwargs)
-                warn(await aguard(text, linter, context=ctx))
+                report = await aguard(text, linter, context=ctx)
+                if on_warn is not None and report.decision is Decision.WARN:
+                    result = on_warn(report)
+                    if inspect.isawaitable(result):
+                        await result
                 return await async_fn(*args, **kwargs)
 
             return cast(F, async_wrapper)
 
+        if on_warn is not None and _is_async_callable(on_warn):
+            raise TypeError(f"on_warn is a coroutine function, but {fn.__name__} is not "
+                            f"async: nothing would await it; make the send function "
+                            f"`async def` or pass a plain function")
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             text, ctx = reply_of(args, kwargs)
-            warn(guard(text, linter, context=ctx))
+            report = guard(text, linter, context=ctx)
+            if on_warn is not None and report.decision is Decision.WARN:
+                result = on_warn(report)
+                if inspect.isawaitable(result):
+                    if inspect.iscoroutine(result):
+                        result.close()  # never started: no "never awaited" warning
+                    raise TypeError(f"on_warn returned an awaitable, but {fn.__name__} is "
+                                    f"not async: nothing would await it")
             return fn(*args, **kwargs)
 
         return cast(F, wrapper)
 
     return decorate
+
+
+def _is_async_callable(fn: Callable[..., object]) -> bool:
+    """An `async def` function, a partial of one, or an object whose `__call__` is one."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__)
 
 
 __all__ = [

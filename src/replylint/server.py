@@ -13,25 +13,28 @@ import hmac
 import json
 import logging
 import os
+import queue
 import random
 import re
+import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from . import __version__
 from .errors import PolicyError, ReplylintError
 from .exitcodes import ExitCode
 from .hook import verdict_message
 from .linter import Linter
-from .model import Context, Decision, Report
+from .model import Context, Decision, Report, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
     from fastapi import FastAPI
@@ -42,8 +45,16 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 MAX_JSON_DEPTH = 32
 REQUEST_ID_MAX = 128
+# How long after the deadline the server still waits for a check that is finishing its last
+# rule, so a report that found something is not replaced by "unfinished" for a few ms.
+DEADLINE_GRACE = 0.05
+# After the listener closes, how long connections it accepted last have to deliver a request.
+ACCEPT_GRACE = 0.25
 WARM_TEXT = "Hi Dana, thanks for your patience! Your refund is on its way. ^MS"
-OPEN_PATHS = ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json")
+# Probes and docs: no token, and never counted against --max-in-flight (liveness must not
+# depend on load, and none of them runs a check).
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc",
+                        "/openapi.json"})
 GETSTREAM_PATH = "/v1/adapters/getstream/before-message-send"
 CHECK_KEYS = ("text", "context", "policy")
 BATCH_ITEM_KEYS = ("id", "text", "context", "policy")
@@ -53,6 +64,7 @@ Message = MutableMapping[str, Any]
 Scope = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
 Receive = Callable[[], Awaitable[Message]]
+T = TypeVar("T")
 _ids = random.Random()  # request ids need to be unique, not secret; os.urandom is slow here
 
 # slug -> (status, title, what it means): the `type` of a problem document is /problems/<slug>.
@@ -66,8 +78,12 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
                        "A \\uD800-\\uDFFF escape without its pair is not a character."),
     "unauthorized": (401, "Missing or wrong credentials",
                      "Send `Authorization: Bearer <token>` (or a valid GetStream X-Signature)."),
+    "malformed-http": (400, "Malformed HTTP request",
+                       "The request line or headers are not valid HTTP/1.1."),
     "not-found": (404, "No such endpoint", "See /docs for the endpoints."),
     "method-not-allowed": (405, "Method not allowed", "See /docs for each endpoint's method."),
+    "body-timeout": (408, "Request body too slow",
+                     "The whole body must arrive within --body-timeout seconds of the headers."),
     "body-too-large": (413, "Request body too large",
                        "The body is larger than the server's --max-body-bytes."),
     "text-too-long": (413, "Reply text too long",
@@ -83,6 +99,8 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "internal-error": (500, "Internal error",
                        "The check failed on the server; the request id is in the log."),
     "overloaded": (503, "Server busy", "Too many requests in flight; retry shortly."),
+    "shutting-down": (503, "Server shutting down",
+                      "The server is stopping: retry the request (on another instance)."),
     "not-ready": (503, "Not ready", "Policies are still being compiled and warmed."),
 }
 
@@ -122,9 +140,12 @@ class ServerConfig:
     max_text_chars: int = 20_000
     max_body_bytes: int = 1_000_000
     max_batch: int = 100
+    max_violations: int = 100
     deadline_ms: int = 300
     threads: int = 4
     max_in_flight: int = 256
+    body_timeout: float = 5.0
+    on_incomplete: str = "allow"
     token: str | None = field(default=None, repr=False)
     getstream_secret: str | None = field(default=None, repr=False)
 
@@ -322,10 +343,39 @@ def _context_errors(context: Any, pointer: str) -> list[dict[str, str]]:
 # --------------------------------------------------------------------------- checking
 
 
-def report_body(report: Report, started: float) -> dict[str, Any]:
-    """The JSON answer for one reply: the report plus one sentence for the agent and timing."""
-    body = report.to_dict()
+INCOMPLETE_BLOCKED = ("Blocked: the check did not finish in time, so this reply was not fully "
+                      "checked; try again in a moment.")
+
+
+_SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def report_body(report: Report, started: float, *, name: str | None = None,
+                on_incomplete: str = "allow", max_violations: int | None = None
+                ) -> dict[str, Any]:
+    """The JSON answer for one reply: the report plus one sentence for the agent and timing.
+
+    `policy` is the name the policy is served under (`name`, as requests and logs say it),
+    `policy_name` its own name from the YAML.
+
+    At most `max_violations` are listed (the most severe, in text order) with `truncated` and
+    `violations_total`; the decision and the message come from all of them. With
+    `on_incomplete="block"`, a check that did not finish is a block whatever it found.
+    """
+    found = report.violations
+    shown = found
+    if max_violations is not None and len(found) > max_violations:
+        keep = sorted(range(len(found)), key=lambda i: (_SEVERITY_RANK[found[i].severity], i))
+        shown = tuple(found[i] for i in sorted(keep[:max_violations]))
+    body = report.to_dict() if shown is found else replace(report, violations=shown).to_dict()
+    body = {"decision": body["decision"], "ok": body["ok"], "policy": name or report.policy,
+            "policy_name": report.policy,
+            **{k: body[k] for k in ("policy_hash", "violations")},
+            "truncated": len(shown) < len(found), "violations_total": len(found),
+            **{k: body[k] for k in ("suppressed", "incomplete")}}
     body["message"] = verdict_message(report)
+    if report.incomplete and on_incomplete == "block" and report.decision is not Decision.BLOCK:
+        body.update(decision=Decision.BLOCK.value, ok=False, message=INCOMPLETE_BLOCKED)
     body["elapsed_ms"] = round((time.monotonic() - started) * 1000, 3)
     return body
 
@@ -366,24 +416,92 @@ def _bearer_ok(authorization: str | None, token: str) -> bool:
     return hmac.compare_digest(value.strip().encode("utf-8", "replace"), token.encode("utf-8"))
 
 
+def unfinished_report(linter: Linter) -> Report:
+    """The verdict for a check that had not finished by its deadline: nothing known yet."""
+    return Report(decision=Decision.ALLOW, violations=(), policy=linter.policy.name,
+                  policy_hash=linter.policy.hash, incomplete=True)
+
+
 class _Stats:
-    """Requests started and finished: the shutdown log proves none was dropped."""
+    """Requests started and finished (the shutdown log proves none was dropped), the ones in
+    flight, and checks still running after their request was answered: the last two together
+    count against --max-in-flight."""
 
     def __init__(self) -> None:
         self.started = 0
         self.finished = 0
         self.in_flight = 0
+        self.background = 0
+        self.cut_short = 0
+
+    @property
+    def busy(self) -> int:
+        return self.in_flight + self.background
+
+
+class _Phase:
+    """Where the server is in its life, shared by the gate, the endpoints and uvicorn's loop."""
+
+    def __init__(self) -> None:
+        self.ready = False  # policies warmed: /readyz answers 200
+        self.draining = False  # SIGTERM came: /readyz 503, every answer says Connection: close
+        self.stopping = False  # the listener is closed; cancelled requests are answered 503
+
+
+class _Workers:
+    """A fixed number of daemon threads running checks from one queue.
+
+    Not a ThreadPoolExecutor: Python joins those threads when the interpreter exits, so one
+    runaway check (a regex backtracking for minutes) would hold the process up after SIGTERM.
+    A check is a pure function with nothing to clean up, so it may simply die with the process.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = (
+            queue.SimpleQueue())
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], T]) -> "Future[T]":
+        if len(self._threads) < self.size:
+            with self._lock:
+                while len(self._threads) < self.size:
+                    thread = threading.Thread(target=self._work, daemon=True,
+                                              name=f"replylint-check-{len(self._threads)}")
+                    thread.start()
+                    self._threads.append(thread)
+        future: Future[T] = Future()
+        self._jobs.put((future, fn))
+        return future
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, fn = job
+            if future.set_running_or_notify_cancel():  # False: cancelled while queued
+                try:
+                    future.set_result(fn())
+                except BaseException as exc:  # noqa: BLE001 - handed to whoever awaits it
+                    future.set_exception(exc)
+
+    def close(self) -> None:
+        """Let the threads end once idle; never waits for a check still running."""
+        for _ in self._threads:
+            self._jobs.put(None)
 
 
 class HookApp:
     """The ASGI application: FastAPI inside a gate for request ids, the in-flight limit, bearer
-    auth and access logs (pure ASGI, so the gate costs microseconds, not a middleware stack)."""
+    auth, `Connection: close` while draining, the 503 for requests cut short at shutdown, and
+    access logs (pure ASGI, so the gate costs microseconds, not a middleware stack)."""
 
-    def __init__(self, app: "FastAPI", config: ServerConfig, stats: _Stats) -> None:
+    def __init__(self, app: "FastAPI", config: ServerConfig, stats: _Stats,
+                 phase: _Phase) -> None:
         self.app = app
         self.fastapi = app
         self.config = config
         self.stats = stats
+        self.phase = phase
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -402,15 +520,21 @@ class HookApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", []),
-                                                  (b"x-request-id", rid.encode("ascii"))]}
+                extra = [(b"x-request-id", rid.encode("ascii"))]
+                if (self.phase.draining or self.phase.stopping) and not any(
+                        k.lower() == b"connection" for k, _ in message.get("headers", [])):
+                    # Clients move off their keep-alive connections while the listener
+                    # still accepts, instead of sending on one as it is closed.
+                    extra.append((b"connection", b"close"))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
+        counted = path not in OPEN_PATHS
         self.stats.started += 1
-        self.stats.in_flight += 1
+        self.stats.in_flight += counted
         try:
             problem: Problem | None = None
-            if self.stats.in_flight > self.config.max_in_flight:
+            if counted and self.stats.busy > self.config.max_in_flight:
                 problem = Problem("overloaded", f"more than {self.config.max_in_flight} "
                                                 f"requests in flight", headers={"retry-after": "1"})
             elif (self.config.token and path.startswith("/v1/") and path != GETSTREAM_PATH
@@ -418,17 +542,35 @@ class HookApp:
                 problem = Problem("unauthorized", "a valid bearer token is required",
                                   headers={"www-authenticate": 'Bearer realm="replylint"'})
             if problem is not None:
+                if _header(headers, b"content-length") not in (None, "0") or \
+                        b"transfer-encoding" in headers:
+                    # The body is left unread: close rather than wait for the rest of it.
+                    problem.headers["connection"] = "close"
                 await _send_problem(send_with_id, problem, path, rid)
             else:
                 await self.app(scope, receive, send_with_id)
+        except asyncio.CancelledError:
+            # uvicorn cancels what still runs when --shutdown-timeout runs out: answer 503
+            # (a retry can go elsewhere), not uvicorn's bare text 500.
+            if not self.phase.stopping or status:
+                raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            self.stats.cut_short += 1
+            await _send_problem(send_with_id, Problem(
+                "shutting-down", "the server is shutting down and this request did not finish "
+                                 "within its --shutdown-timeout",
+                headers={"retry-after": "1", "connection": "close"}), path, rid)
         finally:
-            self.stats.in_flight -= 1
+            self.stats.in_flight -= counted
             self.stats.finished += 1
             record: dict[str, Any] = {
                 "event": "request", "request_id": rid, "method": scope.get("method"),
                 "path": path, "status": status,
                 "elapsed_ms": round((time.monotonic() - started) * 1000, 3)}
-            for key in ("decision", "decisions", "policy", "incomplete"):
+            for key in ("decision", "decisions", "policy", "incomplete", "on_incomplete",
+                        "message_id", "cid"):
                 if key in state:
                     record[key] = state[key]
             _log(record)
@@ -517,8 +659,18 @@ def _schemas() -> dict[str, Any]:
                 "decision": {"enum": ["allow", "warn", "block"]},
                 "ok": {"type": "boolean", "description": "false only when decision is block"},
                 "message": {"type": "string", "description": "One sentence for the agent."},
-                "policy": {"type": "string"}, "policy_hash": {"type": "string"},
-                "violations": {"type": "array", "items": {"$ref": ref + "Violation"}},
+                "policy": {"type": "string",
+                           "description": "the name the policy is served under"},
+                "policy_name": {"type": "string",
+                                "description": "the policy's own name, from its YAML"},
+                "policy_hash": {"type": "string"},
+                "violations": {"type": "array", "items": {"$ref": ref + "Violation"},
+                               "description": "at most --max-violations, the most severe, in "
+                                              "text order"},
+                "truncated": {"type": "boolean",
+                              "description": "true when violations lists fewer than were found"},
+                "violations_total": {"type": "integer",
+                                     "description": "how many violations were found"},
                 "suppressed": {"type": "array", "items": {"type": "string"}},
                 "incomplete": {"type": "boolean",
                                "description": "true when the deadline skipped some rules"},
@@ -578,19 +730,24 @@ def create_app(config: ServerConfig) -> HookApp:
     from starlette.responses import Response
 
     stats = _Stats()
-    executor = ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="replylint")
-    ready = {"value": False}
+    phase = _Phase()
+    workers = _Workers(config.threads)
 
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
-        if not ready["value"]:
-            await asyncio.get_running_loop().run_in_executor(executor, warm, config.linters)
-            ready["value"] = True
+        if not phase.ready:
+            await asyncio.wrap_future(workers.submit(lambda: warm(config.linters)))
+            phase.ready = True
         yield
-        ready["value"] = False
-        executor.shutdown(wait=True)
+        phase.ready = False
+        # Requests cut short by the shutdown timeout are writing their 503s: let them finish.
+        end = time.monotonic() + 1
+        while stats.started > stats.finished and time.monotonic() < end:
+            await asyncio.sleep(0.01)
+        workers.close()  # never waits: a check still running dies with the process
         _log({"event": "shutdown", "requests_started": stats.started,
-              "requests_finished": stats.finished})
+              "requests_finished": stats.finished, "requests_cut_short": stats.cut_short,
+              "checks_abandoned": stats.background})
 
     app = FastAPI(title="replylint", version=__version__, lifespan=lifespan,
                   description="The pre-send hook: check a customer-service reply before it "
@@ -598,7 +755,6 @@ def create_app(config: ServerConfig) -> HookApp:
                               "problem documents.")
     app.state.config = config
     app.state.stats = stats
-    app.state.ready = ready
 
     def json_response(value: Any, status: int = 200) -> Response:
         return Response(_dumps(value), status_code=status, media_type="application/json")
@@ -652,28 +808,67 @@ def create_app(config: ServerConfig) -> HookApp:
                 raise too_large
         chunks: list[bytes] = []
         size = 0
+        # A client that sends half a body and waits must not hold its in-flight slot for as
+        # long as it keeps the socket open: the whole body gets --body-timeout from arrival.
+        started: float = request.scope["state"]["started"]
         try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > config.drain_limit:
-                    raise too_large
-                if size <= limit:
-                    chunks.append(chunk)
+            async with asyncio.timeout(max(0.0, started + config.body_timeout
+                                           - time.monotonic())):
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > config.drain_limit:
+                        raise too_large
+                    if size <= limit:
+                        chunks.append(chunk)
         except ClientDisconnect:
             raise Problem("body-not-json", "the client disconnected before the body "
                                            "was complete") from None
+        except TimeoutError:
+            raise Problem("body-timeout", f"the body did not arrive within "
+                                          f"{config.body_timeout:g} s ({size:,} bytes came)",
+                          headers={"connection": "close"}) from None
         if size > limit:
             raise too_large
         return b"".join(chunks)
 
-    async def run(fn: Callable[[], Any]) -> Any:
+    async def run(fn: Callable[[], T], until: float) -> T | None:
+        """fn's result from a worker thread, or None when it has not finished by `until`
+        (plus a short grace): the answer never waits for a rule that has started and runs on.
+
+        An unfinished job that has not started is cancelled; one that has keeps its thread until
+        it ends (a thread cannot be stopped) and counts against --max-in-flight meanwhile, so a
+        flood of slow checks is refused with 503s instead of piling up."""
+        job = workers.submit(fn)
+        waiter = asyncio.wrap_future(job)
         try:
-            return await asyncio.get_running_loop().run_in_executor(executor, fn)
+            done, _ = await asyncio.wait(
+                {waiter}, timeout=max(0.0, until + DEADLINE_GRACE - time.monotonic()))
+        finally:
+            if not waiter.done():
+                abandon(job, waiter)
+        if not done:
+            return None
+        try:
+            return waiter.result()
         except ReplylintError as exc:
             raise Problem("internal-error", f"the check failed: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - a rule bug must be a 500 problem, not a crash
             _log({"event": "error", "error": type(exc).__name__, "detail": str(exc)[:300]})
             raise Problem("internal-error", "the check failed on the server") from None
+
+    def abandon(job: "Future[Any]", waiter: "asyncio.Future[Any]") -> None:
+        if job.cancel():  # still queued: it never runs
+            return
+        stats.background += 1
+
+        def ended(future: "asyncio.Future[Any]") -> None:
+            stats.background -= 1
+            if not future.cancelled() and future.exception() is not None:
+                exc = future.exception()
+                _log({"event": "error", "error": type(exc).__name__,
+                      "detail": str(exc)[:300], "after_deadline": True})
+
+        waiter.add_done_callback(ended)
 
     def deadline(request: Request) -> float:
         started = request.scope["state"]["started"]
@@ -681,25 +876,38 @@ def create_app(config: ServerConfig) -> HookApp:
 
     def check_now(item: CheckItem, until: float, started: float) -> dict[str, Any]:
         report = config.linters[item.policy].check(item.text, item.context, deadline=until)
-        return report_body(report, started)
+        return report_body(report, started, name=item.policy, on_incomplete=config.on_incomplete,
+                           max_violations=config.max_violations)
+
+    def unfinished(item: CheckItem, started: float) -> dict[str, Any]:
+        return report_body(unfinished_report(config.linters[item.policy]), started,
+                           name=item.policy, on_incomplete=config.on_incomplete)
+
+    def note_incomplete(state: dict[str, Any]) -> None:
+        # Loud in the access log: this reply was answered without a complete check.
+        state.update(incomplete=True, on_incomplete=config.on_incomplete)
+
+    async def check_one(item: CheckItem, request: Request) -> dict[str, Any]:
+        started = request.scope["state"]["started"]
+        until = deadline(request)
+        body = await run(lambda: check_now(item, until, started), until)
+        return unfinished(item, started) if body is None else body
 
     @app.post("/v1/check", summary="Check one reply", openapi_extra=_body_spec("CheckRequest"),
-              responses=_responses("CheckResponse", 400, 401, 413, 415, 422, 503))
+              responses=_responses("CheckResponse", 400, 401, 408, 413, 415, 422, 503))
     async def check(request: Request) -> Response:
         """Check one reply. Answers 200 with the verdict (allow, warn or block) whatever it is."""
         item = validate_item(parse_json(await read_body(request)), config)
-        started = request.scope["state"]["started"]
-        until = deadline(request)
-        body = await run(lambda: check_now(item, until, started))
+        body = await check_one(item, request)
         state = request.scope["state"]
         state.update(decision=body["decision"], policy=item.policy)
         if body["incomplete"]:
-            state["incomplete"] = True
+            note_incomplete(state)
         return json_response(body)
 
     @app.post("/v1/check/batch", summary="Check many replies",
               openapi_extra=_body_spec("BatchRequest"),
-              responses=_responses("BatchResponse", 400, 401, 413, 415, 422, 503))
+              responses=_responses("BatchResponse", 400, 401, 408, 413, 415, 422, 503))
     async def check_batch(request: Request) -> Response:
         """Check up to --max-batch replies; an invalid item gets its own `error`, the rest are
         checked. One deadline covers the whole batch."""
@@ -733,12 +941,28 @@ def create_app(config: ServerConfig) -> HookApp:
         until = deadline(request)
         rid = request.scope["state"]["request_id"]
 
-        def check_all() -> list[dict[str, Any]]:
-            return [{**head, "error": entry.document(request.url.path, rid)}
-                    if isinstance(entry, Problem) else {**head, **check_now(entry, until, started)}
-                    for head, entry in zip(heads, parsed)]
+        done: list[dict[str, Any]] = []  # filled in order by the worker thread
+        cut = threading.Event()
 
-        results = await run(check_all)
+        def answer(head: dict[str, Any], entry: CheckItem | Problem,
+                   check: Callable[[CheckItem], dict[str, Any]]) -> dict[str, Any]:
+            if isinstance(entry, Problem):
+                return {**head, "error": entry.document(request.url.path, rid)}
+            return {**head, **check(entry)}
+
+        def check_all() -> list[dict[str, Any]]:
+            for head, entry in zip(heads, parsed):
+                if cut.is_set():
+                    break
+                done.append(answer(head, entry, lambda e: check_now(e, until, started)))
+            return done
+
+        results = await run(check_all, until)
+        if results is None:  # cut by the deadline: what is done, and the rest unfinished
+            cut.set()
+            results = list(done)
+            results += [answer(head, entry, lambda e: unfinished(e, started))
+                        for head, entry in zip(heads[len(results):], parsed[len(results):])]
         counts: dict[str, int] = {}
         for r in results:
             key = r.get("decision", "error")
@@ -747,7 +971,7 @@ def create_app(config: ServerConfig) -> HookApp:
         state = request.scope["state"]
         state["decisions"] = counts
         if incomplete:
-            state["incomplete"] = True
+            note_incomplete(state)
         return json_response({"results": results, "incomplete": incomplete,
                               "elapsed_ms": round((time.monotonic() - started) * 1000, 3)})
 
@@ -764,7 +988,7 @@ def create_app(config: ServerConfig) -> HookApp:
         for name in names:
             compiled = config.linters[name].policy
             out.append({
-                "name": name, "policy": compiled.name, "hash": compiled.hash,
+                "name": name, "policy_name": compiled.name, "hash": compiled.hash,
                 "default": name == config.default, "disabled": list(compiled.disabled),
                 "rules": [{"id": r.id, "type": r.type, "severity": r.severity.value,
                            "message": r.message, "why": r.why, "suppressible": r.suppressible,
@@ -779,8 +1003,12 @@ def create_app(config: ServerConfig) -> HookApp:
 
     @app.get("/readyz", summary="Readiness", responses={503: {"description": "Not ready"}})
     async def readyz(request: Request) -> Response:
-        """200 once every policy is compiled and warmed with one check; 503 before."""
-        if not ready["value"]:
+        """200 once every policy is compiled and warmed with one check; 503 before, and from
+        SIGTERM on, so load balancers stop sending here while the server drains."""
+        if phase.draining or phase.stopping:
+            return problem_response(request, Problem("shutting-down", "the server is draining "
+                                                                      "before it stops"))
+        if not phase.ready:
             return problem_response(request, Problem("not-ready", "policies are warming up"))
         return json_response({"status": "ready", "policies": list(config.linters),
                               "default": config.default})
@@ -826,16 +1054,31 @@ def create_app(config: ServerConfig) -> HookApp:
                     context[f"channel_{key}"] = chan[key]
         item = validate_item({"text": text, "context": context,
                               **({"policy": policy} if policy is not None else {})}, config)
-        started = request.scope["state"]["started"]
-        until = deadline(request)
-        body = await run(lambda: check_now(item, until, started))
+        body = await check_one(item, request)
         state = request.scope["state"]
         state.update(decision=body["decision"], policy=item.policy)
+        if isinstance(message.get("id"), str) and message["id"]:
+            state["message_id"] = message["id"][:REQUEST_ID_MAX]
+        if isinstance(chan, dict) and isinstance(chan.get("cid"), str):
+            state["cid"] = chan["cid"][:REQUEST_ID_MAX]
+        if body["incomplete"]:
+            note_incomplete(state)
         if body["decision"] != Decision.BLOCK.value:
-            return json_response({"message": message})
+            answer: dict[str, Any] = {"message": message}
+            if body["incomplete"]:
+                # Stream reads only `message` and sends it; this says, to your logs and
+                # tests, that it went out without a complete check.
+                answer["replylint"] = {"decision": body["decision"], "incomplete": True,
+                                       "on_incomplete": config.on_incomplete,
+                                       "policy": body["policy"],
+                                       "policy_name": body["policy_name"],
+                                       "policy_hash": body["policy_hash"],
+                                       "message": body["message"]}
+            return json_response(answer)
         return json_response({"message": {
             **message, "type": "error", "text": body["message"],
-            "replylint": {"decision": body["decision"], "policy": body["policy"],
+            "replylint": {"decision": body["decision"], "incomplete": body["incomplete"],
+                          "policy": body["policy"], "policy_name": body["policy_name"],
                           "policy_hash": body["policy_hash"],
                           "violations": [{k: v[k] for k in ("rule", "severity", "message",
                                                             "start", "end")}
@@ -850,7 +1093,7 @@ def create_app(config: ServerConfig) -> HookApp:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    return HookApp(app, config, stats)
+    return HookApp(app, config, stats, phase)
 
 
 def _getstream_auth(request: "Request", raw: bytes, config: ServerConfig) -> None:
@@ -883,20 +1126,36 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=True)
 
 
+class _NotMalformed(logging.Filter):
+    """uvicorn's warning about a malformed request: our access log line already says it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Invalid HTTP request received."
+
+
 LOG_CONFIG: dict[str, Any] = {
     "version": 1, "disable_existing_loggers": False,
     "formatters": {"json": {"()": "replylint.server._JsonFormatter"}},
+    "filters": {"not_malformed": {"()": "replylint.server._NotMalformed"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
-                            "stream": "ext://sys.stderr"}},
+                            "stream": "ext://sys.stderr", "filters": ["not_malformed"]}},
     "loggers": {"uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
                 "uvicorn.error": {"level": "WARNING"},
                 "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False}},
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument mistakes are one line and exit 2, like every other bad start."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(int(ExitCode.ERROR), f"{self.prog}: error: {message} "
+                                       f"(see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="replylint serve",
+    p = _Parser(
+        prog="replylint serve", allow_abbrev=False,
         description="Serve the pre-send hook over HTTP: POST /v1/check, /v1/check/batch, "
                     "GET /v1/rules, /healthz, /readyz, /docs.")
     p.add_argument("--policy", action="append", default=[], metavar="[NAME=]SPEC",
@@ -905,8 +1164,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--policy-dir", metavar="DIR",
                    help="load every *.yaml in DIR, each named by its file stem")
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT,
-                   help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    p.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                   help=f"port, 0 to 65535 (default {DEFAULT_PORT}; 0 picks a free one)")
     p.add_argument("--token-file", metavar="PATH",
                    help="require `Authorization: Bearer <token>` with the token in PATH "
                         "(or set REPLYLINT_TOKEN)")
@@ -919,15 +1178,30 @@ def _parser() -> argparse.ArgumentParser:
                    help="largest request body, in bytes (default 1000000; larger: 413)")
     p.add_argument("--max-batch", type=_positive, default=100,
                    help="most items in one /v1/check/batch request (default 100)")
+    p.add_argument("--max-violations", type=_positive, default=100,
+                   help="most violations listed in one answer, the most severe first; the "
+                        "answer says truncated and violations_total (default 100)")
     p.add_argument("--deadline-ms", type=_positive, default=300,
-                   help="per-request budget: rules not started by then are skipped and the "
-                        "report says incomplete (default 300)")
+                   help="per-request budget: the answer comes by then, incomplete if the check "
+                        "has not finished (default 300)")
+    p.add_argument("--on-incomplete", type=_on_incomplete, default="allow",
+                   metavar="{allow,block}",
+                   help="what a check that did not finish by the deadline means: allow (send; "
+                        "the answer and log say incomplete) or block (default allow)")
     p.add_argument("--threads", type=_positive, default=4,
                    help="worker threads running checks (default 4)")
     p.add_argument("--max-in-flight", type=_positive, default=256,
                    help="requests handled at once; more get 503 (default 256)")
+    p.add_argument("--body-timeout", type=_seconds, default=5.0, metavar="S",
+                   help="seconds a request's whole body may take to arrive; slower: 408 and the "
+                        "connection is closed (default 5)")
+    p.add_argument("--drain-seconds", type=_drain, default=2.0, metavar="S",
+                   help="after SIGTERM, seconds to keep accepting while /readyz says 503 and "
+                        "every answer says Connection: close, so clients and load balancers "
+                        "move off before the listener closes (default 2; 0: stop at once)")
     p.add_argument("--shutdown-timeout", type=_positive, default=10,
-                   help="seconds to let in-flight requests finish after SIGTERM (default 10)")
+                   help="after the drain, seconds in-flight requests may take to finish; "
+                        "then they are answered 503 (default 10)")
     p.add_argument("--keep-alive", type=_positive, default=5,
                    help="seconds an idle keep-alive connection stays open (default 5)")
     return p
@@ -940,6 +1214,37 @@ def _positive(value: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {number}")
+    return number
+
+
+def _on_incomplete(value: str) -> str:
+    if value not in ("allow", "block"):
+        raise argparse.ArgumentTypeError(f"expected allow or block, got {value!r}")
+    return value
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {value}")
+    return number
+
+
+def _drain(value: str) -> float:
+    return 0.0 if value.strip() in ("0", "0.0") else _seconds(value)
+
+
+def _port(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        shown = value if value.lstrip("-").isdigit() else repr(value)
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {shown}")
     return number
 
 
@@ -975,6 +1280,80 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _protocol_class() -> Any:
+    """uvicorn's HTTP protocol, answering a malformed request with a problem document.
+
+    uvicorn answers what its HTTP parser rejects (before any ASGI app sees it) with a text/plain
+    400 from `send_400_response`, a method both its h11 and httptools protocols have; this
+    overrides it for whichever one uvicorn picks.
+    """
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    class HookProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+        def send_400_response(self, msg: str) -> None:
+            rid = _request_id(None)
+            problem = Problem("malformed-http", "the request is not valid HTTP/1.1")
+            body = _dumps({k: v for k, v in problem.document("", rid).items() if v != ""})
+            self.transport.write(
+                b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\n"
+                b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n"
+                b"x-request-id: " + rid.encode() + b"\r\n\r\n" + body)
+            self.transport.close()
+            _log({"event": "request", "request_id": rid, "method": None, "path": None,
+                  "status": 400, "elapsed_ms": 0.0, "error": "malformed-http"})
+
+    return HookProtocol
+
+
+def _server_class(uvicorn: Any) -> Any:
+    """uvicorn's Server with a drain phase after SIGTERM (imported late: the `serve` extra).
+
+    uvicorn stops accepting at once and closes idle keep-alive connections, and a client that
+    is sending on one at that moment loses its request. While draining, the listener stays
+    open, /readyz says 503 and every answer carries `Connection: close`, so clients move to
+    fresh connections (and load balancers elsewhere); then the usual graceful stop runs.
+    Ctrl-C (SIGINT) stops at once, as a person at a terminal expects.
+    """
+
+    class HookServer(uvicorn.Server):  # type: ignore[misc]
+        def __init__(self, hook: HookApp, config: Any, drain_seconds: float) -> None:
+            super().__init__(config)
+            self.hook = hook
+            self.drain_seconds = drain_seconds
+            self.drain_until: float | None = None
+            self.drain_logged = False
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if (sig == signal.SIGTERM and self.drain_seconds > 0 and self.drain_until is None
+                    and not self.should_exit):
+                self._captured_signals.append(sig)  # re-raised at the end, as uvicorn does
+                self.drain_until = time.monotonic() + self.drain_seconds
+                self.hook.phase.draining = True
+                return
+            super().handle_exit(sig, frame)
+
+        async def on_tick(self, counter: int) -> bool:
+            if self.drain_until is not None:
+                if not self.drain_logged:  # logged here: not from inside a signal handler
+                    self.drain_logged = True
+                    _log({"event": "draining", "seconds": self.drain_seconds})
+                if time.monotonic() >= self.drain_until:
+                    self.should_exit = True
+            return bool(await super().on_tick(counter))
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            self.hook.phase.stopping = True
+            # Stop accepting, then give connections accepted a moment ago the time to deliver
+            # the request they were already sending before uvicorn closes every connection
+            # without a request in progress (closing one with unread data resets it).
+            for server in self.servers:
+                server.close()
+            await asyncio.sleep(ACCEPT_GRACE)
+            await super().shutdown(sockets)
+
+    return HookServer
+
+
 def _error(message: str) -> int:
     sys.stderr.write(f"replylint serve: {message}\n")
     return int(ExitCode.ERROR)
@@ -982,7 +1361,10 @@ def _error(message: str) -> int:
 
 def serve_command(argv: list[str]) -> int:
     """`replylint serve ...`: compile, warm, bind, serve until SIGTERM/SIGINT; 2 on a bad start."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2), already printed
+        return exc.code if isinstance(exc.code, int) else int(ExitCode.ERROR)
     try:
         import fastapi  # noqa: F401
         import uvicorn
@@ -1005,9 +1387,12 @@ def serve_command(argv: list[str]) -> int:
         return _error(f"a policy failed its warm-up check: {type(exc).__name__}: {exc}")
     config = ServerConfig(linters=linters, default=next(iter(linters)),
                           max_text_chars=args.max_text_chars, max_body_bytes=args.max_body_bytes,
-                          max_batch=args.max_batch, deadline_ms=args.deadline_ms,
+                          max_batch=args.max_batch, max_violations=args.max_violations,
+                          deadline_ms=args.deadline_ms,
                           threads=args.threads, max_in_flight=args.max_in_flight,
-                          token=token, getstream_secret=gs_secret)
+                          body_timeout=args.body_timeout, on_incomplete=args.on_incomplete,
+                          token=token,
+                          getstream_secret=gs_secret)
     try:
         sock = _bind(args.host, args.port)
     except ReplylintError as exc:
@@ -1016,15 +1401,15 @@ def serve_command(argv: list[str]) -> int:
     # the event loop get the GIL back sooner to answer, which trims tail latency under load.
     sys.setswitchinterval(0.001)
     app = create_app(config)
-    app.fastapi.state.ready["value"] = True
+    app.phase.ready = True
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     _log({"event": "listening", "url": f"http://{shown}:{port}", "policies": list(linters),
           "default": config.default, "auth": bool(token), "version": __version__})
-    server = uvicorn.Server(uvicorn.Config(
+    server = _server_class(uvicorn)(app, uvicorn.Config(
         app, lifespan="on", log_config=LOG_CONFIG, access_log=False, proxy_headers=False,
-        server_header=False, timeout_keep_alive=args.keep_alive,
-        timeout_graceful_shutdown=args.shutdown_timeout))
+        http=_protocol_class(), server_header=False, timeout_keep_alive=args.keep_alive,
+        timeout_graceful_shutdown=args.shutdown_timeout), args.drain_seconds)
     try:
         # After a graceful shutdown uvicorn re-raises the signal it caught, so the process ends
         # the way a supervisor expects: killed by SIGTERM (143), or 130 after Ctrl-C.
