@@ -182,7 +182,9 @@ class PersonalDataOptions:
         doc="ISO 3166 region codes tried, in order, for phone numbers written without +.")
     allow_business_context: bool = option(
         True, doc="A phone number introduced as the brand's own line ('call us at', 'our call "
-                  "centre', 'the branch', 'office') is not personal data.")
+                  "centre', 'the lost luggage number is', a +44 (0) number or one followed by "
+                  "opening hours) and a role mailbox at a company domain (help@, abuse@) are not "
+                  "personal data; a number named as the customer's ('your mobile') always is.")
 
 
 @dataclass(frozen=True)
