@@ -166,8 +166,11 @@ class PatternCheck:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_triggers", Triggers.index(g.clauses for g in self.patterns))
-        object.__setattr__(self, "_ascii_triggers",
-                           Triggers.index(g.ascii_clauses for g in self.patterns))
+        # On ASCII text both analyses hold: the ASCII one knows `\\s`, the other may have found
+        # better clauses where the ASCII one's products grew too large.
+        object.__setattr__(self, "_ascii_triggers", Triggers.index(
+            tuple(sorted(set(g.clauses) | set(g.ascii_clauses),
+                         key=lambda c: (_pass_rate(c), len(c), c))) for g in self.patterns))
 
     @property
     def view(self) -> str:
