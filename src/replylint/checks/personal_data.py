@@ -248,7 +248,7 @@ class PersonalDataCheck:
     def _ibans(self, text: str, urls: _Urls) -> Iterator[tuple[int, int]]:
         for m in _IBAN.finditer(text):
             span = iban_span(text, m.start(), m.end())
-            if span is None or inside(span, urls.spans):
+            if span is None or urls.spans.contains(*span):
                 continue
             compact = compact_alnum(text[span[0]:span[1]])
             if compact not in self.allowed_numbers:
@@ -256,7 +256,7 @@ class PersonalDataCheck:
 
     def _cards(self, text: str, urls: _Urls) -> Iterator[tuple[int, int]]:
         for m in _DIGIT_RUN.finditer(text):
-            if not standalone(text, m.start(), m.end()) or inside(m.span(), urls.spans):
+            if not standalone(text, m.start(), m.end()) or urls.spans.contains(*m.span()):
                 continue
             for span in card_spans(m.group(0), m.start()):
                 if reference(text, span[0]):
@@ -269,7 +269,7 @@ class PersonalDataCheck:
             for m in pattern.finditer(text):
                 if not ssn_valid(m["area"], m["group"], m["serial"]):
                     continue
-                if inside(m.span(), urls.spans):
+                if urls.spans.contains(*m.span()):
                     continue
                 if reference(text, m.start()):
                     continue
@@ -286,7 +286,7 @@ class PersonalDataCheck:
                 if any(s < span[1] and span[0] < e for s, e in seen):
                     continue
                 seen.append(span)
-                if inside(span, urls.spans) or glued(text, span[0]) or reference(text, span[0]):
+                if urls.spans.contains(*span) or glued(text, span[0]) or reference(text, span[0]):
                     continue
                 if phonenumbers.number_type(match.number) in self.allowed_types:
                     continue
@@ -311,7 +311,7 @@ class _Urls:
     @property
     def spans(self) -> SpanSet:
         if self._spans is None:
-            self._spans = SpanSet(m.span() for m in _URL.finditer(self.text) if self.text)
+            self._spans = SpanSet(m.span() for m in _URL.finditer(self.text))
         return self._spans
 
 
@@ -416,10 +416,6 @@ def digits(value: str) -> str:
 
 def compact_alnum(value: str) -> str:
     return "".join(ch for ch in value if ch.isalnum()).upper()
-
-
-def inside(span: tuple[int, int], areas: SpanSet) -> bool:
-    return areas.contains(*span)
 
 
 def domain_allowed(domain: str, allowed: tuple[str, ...]) -> bool:
