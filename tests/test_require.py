@@ -301,7 +301,8 @@ def test_settings_give_placeholder_values_the_context_overrides() -> None:
 
 
 @pytest.mark.parametrize("extra, message", [
-    ("    replace: ['(']\n", "rules[0].replace[0]: invalid regular expression"),
+    ("    replace: ['(']\n", "rules[0].replace[0]: invalid regular expression: missing ) at "
+                            "position 1"),
     ("    describe: {agnt: XX}\n", "rules[0].describe.agnt: unknown placeholder {agnt}"),
 ])
 def test_bad_replace_and_describe_are_policy_errors(extra: str, message: str) -> None:

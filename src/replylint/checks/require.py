@@ -309,6 +309,7 @@ def compile_require(opts: RequireOptions, ctx: CompileContext) -> RequireCheck |
     near: list[regex.Pattern[str]] = []
     for i, pattern in enumerate(opts.replace):
         try:
+            regex.compile(pattern, flags)  # errors point into the user's pattern, not ours
             anchored = pattern if opts.position == "start" else f"(?:{pattern})\\Z"
             near.append(regex.compile(anchored, flags))
         except regex.error as exc:
