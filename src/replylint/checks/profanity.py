@@ -83,8 +83,15 @@ _CODE = re.compile(r"[a-z]+[0-9]{2,}$")
 _CLASSES = str.maketrans({**{c: "a" for c in "abcdefghijklmnopqrstuvwxyz"},
                           **{c: "1" for c in "0123456789$|+*#%"}})
 _HINT_BANG = re.compile(r"a!+[1@]")
+# A run of spaced single characters only joins into a word if one of them is a letter
+# (`_leet_variants` reads nothing into digits and symbols alone), so a pair of digits (`1/2`,
+# `0.2`) is no hint.
 _HINT_SINGLES = re.compile(
-    r"(?<![a-z0-9])[a-z0-9$@!*#%|+][ .\-_/\\~]{1,2}[a-z0-9$@!*#%|+](?![a-z0-9])")
+    r"(?<![a-z0-9])(?:[a-z][ .\-_/\\~]{1,2}[a-z0-9$@!*#%|+]|[0-9$@!*#%|+][ .\-_/\\~]{1,2}[a-z])"
+    r"(?![a-z0-9])")
+# Masks that open a token (`*ABN` signatures, `#hashtags`) are stripped before its lookup,
+# so they are no hint: the letters after them are checked as the plain word they are.
+_LEAD_MASKS = re.compile(r"(?<![a-z0-9$@!|+*#%])[#*%]+(?=[a-z])")
 _HINT_SPLIT_QUICK = re.compile(r"[a-z][.\-_]{1,2}[a-z]")
 _HINT_SPLIT = re.compile(r"[a-z]+(?:[.\-_]{1,2}[a-z]+)+")
 _HINT_URL = re.compile(r"https?://\S+")
@@ -256,6 +263,8 @@ class ProfanityCheck:
             text = _NON_ASCII.sub(" ", text)
         if "://" in text:
             text = _HINT_URL.sub(" ", text)
+        if "*" in text or "#" in text or "%" in text:
+            text = _LEAD_MASKS.sub("", text)
         classes = text.translate(_CLASSES)
         if ("a1" in classes or "1a" in classes or "!a" in classes or "a@" in classes
                 or "1@" in classes or "!@" in classes
