@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Set
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .literals import LiteralPool
+from .literals import LiteralPool, Scan
 from .model import Context
 from .text import LineIndex, Normalized, normalize
 
@@ -48,7 +47,7 @@ class Draft:
         self.text = text
         self.context = context or Context()
         self.deadline = deadline
-        self._present: dict[LiteralPool, Set[str] | None] = {}
+        self._scans: dict[LiteralPool, Scan | None] = {}
 
     def time_left(self) -> float | None:
         """Seconds until the check's deadline (a `time.monotonic()` value), or None.
@@ -63,15 +62,15 @@ class Draft:
             raise TimeoutError("the check's deadline has passed")
         return left
 
-    def literals_in(self, pool: LiteralPool) -> Set[str] | None:
-        """The pool's literals found in the view it names, scanned once for all rules;
-        None when that view is not available for this draft (see `literal_view`)."""
+    def literals_in(self, pool: LiteralPool) -> Scan | None:
+        """The pool's scan of the view it names, done once for all rules; None when that view
+        is not available for this draft (see `literal_view`)."""
         try:
-            return self._present[pool]
+            return self._scans[pool]
         except KeyError:
             view: str | None = getattr(self, pool.view)
-            found = pool.present(view) if view is not None else None
-            self._present[pool] = found
+            found = pool.scan(view) if view is not None else None
+            self._scans[pool] = found
             return found
 
     @cached_property

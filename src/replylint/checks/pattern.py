@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 
 import regex
 
-from ..draft import Draft, literal_view
+from ..draft import Draft
 from ..literals import LiteralPool
 from ..options import option
 from .base import CompileContext, Hit
@@ -73,60 +72,76 @@ class Gated:
 class Triggers:
     """Which of a rule's regexes may match a reply, from one scan for their rarer literals.
 
-    The policy's `LiteralPool` scan says which of the selective literals a reply holds; the
-    regexes indexed under those of a wholly selective clause are the candidates (a regex
-    without one always is), and a candidate runs only when each of its clauses is met too.
-    Common words ("you", "the", "to"), which most replies hold, stay out of the scan (their
-    many occurrences would slow it): a clause is met by a selective literal found by the scan
-    or by one of its common words found with `in`, which usually succeeds at the first word.
-    A reply holding none of the trigger words costs nothing beyond the shared scan.
+    The policy's `LiteralPool` scan says which of the selective literals a reply holds and,
+    through `first` (subscribed to the pool), which regexes are indexed under them: those of
+    a wholly selective clause are the candidates (a regex without one always is), and a
+    candidate runs only when each of its other clauses is met too. Common words ("you",
+    "the", "to"), which most replies hold, stay out of the scan (their many occurrences would
+    slow it): a clause is met by a selective literal found by the scan or by one of its common
+    words found with `in`, which usually succeeds at the first word. A reply holding none of
+    the trigger words costs nothing beyond the shared scan.
     """
 
     first: Mapping[str, tuple[int, ...]]
     clauses: tuple[tuple[tuple[frozenset[str], tuple[str, ...]], ...], ...]
     always: frozenset[int]
+    # Per regex, the clauses left to test once it is a candidate (its key clause is met).
+    rest: tuple[tuple[tuple[frozenset[str], tuple[str, ...]], ...], ...] = ()
 
     @classmethod
     def index(cls, gates: Iterable[tuple[tuple[str, ...], ...]]) -> Triggers:
         first: dict[str, list[int]] = {}
         clauses: list[tuple[tuple[frozenset[str], tuple[str, ...]], ...]] = []
+        rest: list[tuple[tuple[frozenset[str], tuple[str, ...]], ...]] = []
         always: set[int] = set()
         for i, gate in enumerate(gates):
-            split = [(frozenset(lit for lit in clause if _selective(lit)),
-                      tuple(dict.fromkeys(_word(lit) for lit in clause if not _selective(lit))))
-                     for clause in gate]
-            clauses.append(tuple(split))
-            key = next((rare for rare, common in split if not common), None)
-            if key is None:
+            split = tuple((frozenset(lit for lit in clause if _selective(lit)),
+                           tuple(dict.fromkeys(_word(lit) for lit in clause
+                                               if not _selective(lit))))
+                          for clause in gate)
+            clauses.append(split)
+            k = next((k for k, (_, common) in enumerate(split) if not common), None)
+            if k is None:
                 always.add(i)
+                rest.append(split)
             else:
-                for literal in key:
+                rest.append(split[:k] + split[k + 1:])
+                for literal in split[k][0]:
                     first.setdefault(literal, []).append(i)
-        return cls({k: tuple(v) for k, v in first.items()}, tuple(clauses), frozenset(always))
-
-    @cached_property
-    def first_keys(self) -> frozenset[str]:
-        return frozenset(self.first)
+        return cls({k: tuple(v) for k, v in first.items()}, tuple(clauses), frozenset(always),
+                   tuple(rest))
 
     @property
     def literals(self) -> set[str]:
         """What the shared scan must look for."""
         return {lit for gate in self.clauses for rare, _ in gate for lit in rare}
 
-    def candidates(self, present: Set[str], folded: str) -> list[int]:
+    def candidates(self, present: Set[str], folded: str,
+                   indexed: Set[int] | None) -> list[int]:
         """Indices, in order, of the regexes that may match `folded`, which holds `present`
-        (and maybe other literals) of `literals`."""
-        first = self.first
-        found = set(self.always)
-        if not self.first_keys.isdisjoint(present):
-            for literal in present:
-                if literal in first:
-                    found.update(first[literal])
-        if not found:
-            return []
-        return [i for i in sorted(found)
-                if all(not rare.isdisjoint(present) or any(lit in folded for lit in common)
-                       for rare, common in self.clauses[i])]
+        (and maybe other literals) of `literals`; `indexed` are those `first` lists under
+        the literals present (what the pool's scan reported for this index)."""
+        if indexed is None:
+            if not self.always:
+                return []
+            found: Iterable[int] = self.always
+        elif self.always:
+            found = indexed | self.always
+        else:
+            found = indexed
+        out: list[int] = []
+        rest = self.rest
+        for i in sorted(found):
+            for rare, common in rest[i]:
+                if rare.isdisjoint(present):
+                    for literal in common:
+                        if literal in folded:
+                            break
+                    else:
+                        break
+            else:
+                out.append(i)
+        return out
 
 
 def _word(literal: str) -> str:
@@ -163,6 +178,8 @@ class PatternCheck:
     # Derived from `patterns` (so `dataclasses.replace` keeps them true): per kind of clause.
     _triggers: Triggers = field(init=False, repr=False, compare=False)
     _ascii_triggers: Triggers = field(init=False, repr=False, compare=False)
+    # Where the pool's scan reports each index (`LiteralPool.subscribe`).
+    slots: tuple[int, int] = field(default=(-1, -1), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_triggers", Triggers.index(g.clauses for g in self.patterns))
@@ -180,18 +197,28 @@ class PatternCheck:
         return "normalized_text" if self.normalize else "text"
 
     def find(self, draft: Draft) -> Iterator[Hit]:
-        view = draft.normalized if self.normalize else None
-        haystack = view.text if view is not None else draft.text
         # The text the prefilter literals were looked up in: the haystack itself, or, when
-        # ignoring case, the haystack lower-cased if that is exact (None otherwise).
-        folded: str | None = getattr(draft, self.view)
-        ascii = self.ignore_case or literal_view(haystack) is not None
-        present = draft.literals_in(self.pool) if self.pool is not None else None
-        if present is None or folded is None:
+        # ignoring case, the haystack lower-cased if that is exact (no scan otherwise).
+        scan = draft.literals_in(self.pool) if self.pool is not None else None
+        folded: str | None = None
+        ascii = False
+        if scan is None:
             candidates: Iterable[int] = range(len(self.patterns))
         else:
-            triggers = self._ascii_triggers if ascii else self._triggers
-            candidates = triggers.candidates(present, folded)
+            folded = getattr(draft, self.view)
+            assert folded is not None  # the scan read it
+            if self.ignore_case or (draft.ascii_lower_normalized if self.normalize
+                                    else draft.ascii_lower) is not None:
+                ascii = True
+                candidates = self._ascii_triggers.candidates(scan.present, folded,
+                                                             scan.hits.get(self.slots[1]))
+            else:
+                candidates = self._triggers.candidates(scan.present, folded,
+                                                       scan.hits.get(self.slots[0]))
+            if not candidates:
+                return
+        view = draft.normalized if self.normalize else None
+        haystack = view.text if view is not None else draft.text
         blocked: list[tuple[int, int]] | None = None
         timeout = draft.time_left()
         for i in candidates:
@@ -241,7 +268,8 @@ def compile_pattern(opts: PatternOptions, ctx: CompileContext) -> PatternCheck |
                          opts.normalize, opts.ignore_case, opts.redact)
     pool = ctx.pool(check.view)
     pool.add(check._triggers.literals | check._ascii_triggers.literals)
-    return replace(check, pool=pool)
+    slots = (pool.subscribe(check._triggers.first), pool.subscribe(check._ascii_triggers.first))
+    return replace(check, pool=pool, slots=slots)
 
 
 # --------------------------------------------------------------------------- required literals
