@@ -318,7 +318,8 @@ def _disguises(word: str) -> list[str]:
              word[:2] + "-" + word[2:], word[:middle] + "*" + word[middle + 1:],
              word[:1] + "*" * (len(word) - 2) + word[-1:], word[:1] + "'" + word[1:],
              "*" + word, "#*" + leet, "%" + word + "*", "x*" + word, " ".join(leet),
-             "/".join(leet), "1/2 " + " ".join(word), "0.2." + ".".join(leet)]
+             "/".join(leet), "1/2 " + " ".join(word), "0.2." + ".".join(leet),
+             " ".join(leet[:-1] + word[-1:]) + "!", "-".join(leet[:-1] + word[-1:]) + "#"]
     for i, ch in enumerate(word):
         if ch in "aeiou":
             forms.append(word[:i] + ch * 4 + word[i + 1:])
