@@ -203,28 +203,62 @@ def test_phrase_anchor_words_never_hide_a_match() -> None:
         assert list(rule.check.find(Draft(text))) == list(slow.find(Draft(text))), text
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Your card 4111 1111 1111 1111 has been refunded.",
-        "SSN 078-05-1121 on file",
-        "ssn: 123456780",
-        "Card 4111-1111-1111-1111 https://t.co/4111111111111111",
-        "٤١١١ ١١١١ ١١١١ ١١١١",
-        "Call me on (415) 555-0132",
-        "GB82 WEST 1234 5698 7654 32",
-        "order 1234567 for $1,299.00",
-        "@115712 thanks!",
-        "dana.smith@gmail.com",
-        "no digits",
-    ],
-)
+_PERSONAL_DATA_TEXTS = [
+    "Your card 4111 1111 1111 1111 has been refunded.",
+    "SSN 078-05-1121 on file",
+    "ssn: 123456780",
+    "Card 4111-1111-1111-1111 https://t.co/4111111111111111",
+    "٤١١١ ١١١١ ١١١١ ١١١١",
+    "Call me on (415) 555-0132",
+    "GB82 WEST 1234 5698 7654 32",
+    "order 1234567 for $1,299.00",
+    "@115712 thanks!",
+    "dana.smith@gmail.com",
+    "no digits",
+    # @mentions and links next to numbers: the gates read the text without them.
+    "@115712 1: your number 415-555-0132 is on file",
+    "@115712 415-555-0132",
+    "@4155550132 hi",
+    "@user4155550132 hi",
+    "@dana_4155550132 hi",
+    "@ab 415 555 0132 and @cd",
+    "@ab(415) 555-0132",
+    "mail dana@4155550132.com or dana4155550132@x.com",
+    "see https://x.com/?t=4155550132 now",
+    "see https://x.com/a 415 555 0132 now",
+    "x.com/415 555-0132 and WWW.x.com/4111111111111111",
+    "https://web.archive.org/web/20200405031915/https://x.com then call 0344 493 0787",
+    "https://x.com/?ssn=078-05-1121 078-05-1121",
+    "rosa\u200b.lopez@example.org, @rosa",
+    "a@b @ c@d.io x@-y.com x@\u00e9cole.fr \u00e9@x.com",
+]
+
+
+def _ungated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Open every gate of the personal-data rule, so its scans run on any text."""
+    from replylint.checks.personal_data import PersonalDataCheck
+
+    monkeypatch.setattr(personal_data, "_has_digit", lambda t: any(c.isdigit() for c in t))
+    monkeypatch.setattr(personal_data, "_may_hold_email", lambda t: True)
+    monkeypatch.setattr(PersonalDataCheck, "_gates", lambda self, text, urls: (True, True))
+
+
+@pytest.mark.parametrize("text", _PERSONAL_DATA_TEXTS)
 def test_personal_data_gates_never_hide_a_match(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     check = Linter.from_policy(None).policy.rule("personal-data").check
     fast = list(check.find(Draft(text)))
-    monkeypatch.setattr(personal_data, "_NINE_DIGITS", regex.compile(""))
-    monkeypatch.setattr(personal_data, "_has_digit", lambda t: any(c.isdigit() for c in t))
+    _ungated(monkeypatch)
     assert list(check.find(Draft(text))) == fast
+
+
+def test_personal_data_gates_on_real_replies(monkeypatch: pytest.MonkeyPatch) -> None:
+    check = Linter.from_policy(None).policy.rule("personal-data").check
+    texts = corpus()
+    fast = [list(check.find(Draft(t))) for t in texts]
+    assert any(fast)  # the texts hold personal data, so this tests something
+    _ungated(monkeypatch)
+    for text, found in zip(texts, fast, strict=True):
+        assert list(check.find(Draft(text))) == found, text
 
 
 @pytest.mark.parametrize(

@@ -48,13 +48,15 @@ _EMAIL_FULL = regex.compile(r"[\w%+\-]+(?:\.[\w%+\-]+)*@(?:[\p{L}\p{N}](?:[\p{L}
                             r"[\p{L}\p{N}])?\.)+\p{L}{2,24}")
 _DOMAIN = regex.compile(r"(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?\.)+\p{L}{2,24}")
 
-# URLs: digits in a URL path are ids (tweet ids, article numbers), not a customer's number.
+# URLs: digits in a URL path are ids (tweet ids, article numbers), not a customer's number; a
+# card, SSN or phone number that overlaps a URL is part of it.
 _URL = regex.compile(r"(?i)\b(?:https?://|www\.)\S+|\b(?:[a-z0-9\-]+\.)+[a-z]{2,}/\S*")
 
 # Nine digits, single spaces or hyphens between: every SSN and card number has them; a cheap
 # gate before the card and SSN scans, which most replies (prices, times, @ids) never need.
 _NINE_DIGITS = regex.compile(r"\d(?:[ \-]?\d){8}")
 _ASCII_DIGIT = re.compile(r"[0-9]")
+_MENTIONS = re.compile(r"@[A-Za-z0-9]+")
 
 # Anything with 7+ digits in a phone-like run; cheap gate before the (slow) phone matcher.
 _PHONE_GATE = regex.compile(r"\d(?:[\s().\-/]{0,3}\d){6,}")
@@ -200,7 +202,8 @@ class PersonalDataCheck:
     def find(self, draft: Draft) -> Iterator[Hit]:
         text = draft.text
         has_digit = _has_digit(text)
-        if not has_digit and "@" not in text:
+        at = "@" in text
+        if not has_digit and not at:
             return
         urls = _Urls(text if has_digit else "")
         taken = SpanSet()
@@ -210,22 +213,21 @@ class PersonalDataCheck:
             if taken.add(start, end):
                 found.append((start, end, kind))
 
-        if "email" in self.kinds and "@" in text:
+        if "email" in self.kinds and at:
             for start, end in self._emails(text):
                 keep(start, end, "email")
         if has_digit:
             if "iban" in self.kinds:
                 for start, end in self._ibans(text, urls):
                     keep(start, end, "iban")
-            nine = ("card" in self.kinds or "ssn" in self.kinds) and \
-                _NINE_DIGITS.search(text) is not None
+            nine, phone = self._gates(text, urls)
             if nine and "card" in self.kinds:
                 for start, end in self._cards(text, urls):
                     keep(start, end, "card")
             if nine and "ssn" in self.kinds:
                 for start, end in self._ssns(text, urls):
                     keep(start, end, "ssn")
-            if "phone" in self.kinds and _PHONE_GATE.search(text):
+            if phone:
                 for start, end in self._phones(text, urls):
                     keep(start, end, "phone")
         for start, end, kind in sorted(found):
@@ -234,8 +236,30 @@ class PersonalDataCheck:
             yield Hit(start, end, values={"kind": name, "a_kind": f"{article} {name}"},
                       suggestions=(SUGGESTION,), sub_id=kind, redact=True)
 
+    def _gates(self, text: str, urls: _Urls) -> tuple[bool, bool]:
+        """Whether the card and SSN scans (nine digits) and the phone scan (seven) may find
+        anything. They read the text with @mentions and links blanked out: none of those
+        numbers is reported inside one. A number right after "@" is a reference and one after
+        a letter or digit is glued to a word, so none starts inside an @mention (`@115712`);
+        one that overlaps a link is part of the link."""
+        want_nine = "card" in self.kinds or "ssn" in self.kinds
+        want_phone = "phone" in self.kinds
+        bare = _MENTIONS.sub(_blank, text) if "@" in text else text
+        for links in (False, True):
+            if links:
+                if "/" not in text and "ww" not in text.lower():
+                    break
+                bare = _without(bare, urls.spans)
+            nine = want_nine and _NINE_DIGITS.search(bare) is not None
+            phone = want_phone and _PHONE_GATE.search(bare) is not None
+            if not (nine or phone):
+                break
+        return nine, phone
+
     def _emails(self, text: str) -> Iterator[tuple[int, int]]:
         shown, where = visible(text)
+        if not _may_hold_email(shown):
+            return
         for m in _EMAIL.finditer(shown):
             if m.group(0).casefold() in self.allowed_emails:
                 continue
@@ -256,7 +280,7 @@ class PersonalDataCheck:
 
     def _cards(self, text: str, urls: _Urls) -> Iterator[tuple[int, int]]:
         for m in _DIGIT_RUN.finditer(text):
-            if not standalone(text, m.start(), m.end()) or urls.spans.contains(*m.span()):
+            if not standalone(text, m.start(), m.end()) or urls.spans.overlaps(*m.span()):
                 continue
             for span in card_spans(m.group(0), m.start()):
                 if reference(text, span[0]):
@@ -269,7 +293,7 @@ class PersonalDataCheck:
             for m in pattern.finditer(text):
                 if not ssn_valid(m["area"], m["group"], m["serial"]):
                     continue
-                if urls.spans.contains(*m.span()):
+                if urls.spans.overlaps(*m.span()):
                     continue
                 if reference(text, m.start()):
                     continue
@@ -286,7 +310,8 @@ class PersonalDataCheck:
                 if any(s < span[1] and span[0] < e for s, e in seen):
                     continue
                 seen.append(span)
-                if urls.spans.contains(*span) or glued(text, span[0]) or reference(text, span[0]):
+                if (urls.spans.overlaps(*span) or glued(text, span[0])
+                        or reference(text, span[0])):
                     continue
                 if phonenumbers.number_type(match.number) in self.allowed_types:
                     continue
@@ -313,6 +338,36 @@ class _Urls:
         if self._spans is None:
             self._spans = SpanSet(m.span() for m in _URL.finditer(self.text))
         return self._spans
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " * (m.end() - m.start())
+
+
+def _without(text: str, spans: SpanSet) -> str:
+    """`text` with the spans blanked out (the same length, so offsets still hold)."""
+    if not spans:
+        return text
+    pieces: list[str] = []
+    last = 0
+    for start, end in spans:
+        pieces += (text[last:start], " " * (end - start))
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _may_hold_email(text: str) -> bool:
+    """False when no "@" has a local-part character before it and a domain character after
+    it (`_EMAIL` needs both), as for the @mentions most replies start with."""
+    at = text.find("@", 1)
+    while at > 0:
+        before, after = text[at - 1], text[at + 1:at + 2]
+        if ((before.isalnum() or before in "_%+-" or not before.isascii())
+                and (after.isalnum() or (after and not after.isascii()))):
+            return True
+        at = text.find("@", at + 1)
+    return False
 
 
 def _has_digit(text: str) -> bool:
