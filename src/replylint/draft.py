@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import time
-from functools import cached_property
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from .literals import LiteralPool, Scan
 from .model import Context
@@ -34,6 +34,36 @@ def literal_view(text: str) -> str | None:
     if text.isascii() or _CASED_OR_SPACE.search(text) is None:
         return text.lower()
     return None
+
+
+T = TypeVar("T")
+
+
+class _view(Generic[T]):
+    """`functools.cached_property` without its lock: before Python 3.12 that lock is taken on
+    every first access, a measurable cost for a reply's handful of views. A Draft belongs to
+    one check in one thread, so there is nothing to lock against."""
+
+    def __init__(self, func: Callable[[Any], T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _view[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | _view[T]:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value  # found there from now on: no more calls here
+        return value
 
 
 class Draft:
@@ -73,11 +103,11 @@ class Draft:
             self._scans[pool] = found
             return found
 
-    @cached_property
+    @_view
     def lines(self) -> LineIndex:
         return LineIndex(self.text)
 
-    @cached_property
+    @_view
     def single_line(self) -> bool:
         return "\n" not in self.text and "\r" not in self.text
 
@@ -87,7 +117,7 @@ class Draft:
             return 1, offset + 1
         return self.lines.position(offset)
 
-    @cached_property
+    @_view
     def normalized(self) -> Normalized:
         """NFKC + case-folded + invisible characters removed + homoglyphs mapped."""
         return normalize(self.text)
@@ -96,18 +126,18 @@ class Draft:
     def normalized_text(self) -> str:
         return self.normalized.text
 
-    @cached_property
+    @_view
     def ascii_lower(self) -> str | None:
         """The text lower-cased when its case-insensitive matches of ASCII literals are exactly
         the lower-case occurrences of them, else None (see `literal_view`)."""
         return literal_view(self.text)
 
-    @cached_property
+    @_view
     def ascii_lower_normalized(self) -> str | None:
         """`ascii_lower` of the normalised text."""
         return literal_view(self.normalized.text)
 
-    @cached_property
+    @_view
     def tokens(self) -> "TokenView":
         """The visible words as a spaCy Doc, with a map back to original offsets; built on
         first use (spaCy is imported only then) and shared by every `tokens` rule."""

@@ -161,7 +161,8 @@ class Linter:
                 found.extend((rule, hit) for hit in _dedupe(hits))
         violations: list[Violation] = []
         if found:
-            shared = {**self._settings, **_context_values(ctx)}
+            shared = self._settings if ctx is _NO_CONTEXT else \
+                {**self._settings, **_context_values(ctx)}
             masks = self._masks(draft, found)
             violations = [self._violation(rule, draft, hit, shared, masks)
                           for rule, hit in found]
