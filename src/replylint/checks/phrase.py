@@ -15,7 +15,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass, field
 from itertools import compress
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from ..draft import Draft
 from ..inflect import fold
@@ -53,8 +53,17 @@ class PhraseCheck:
     exceptions: Trie = field(repr=False)
     phrases: tuple[_Phrase, ...]
     inflect: bool
-    anchors: frozenset[str] = field(repr=False)
-    """One word of every phrase (its longest): a draft with none of them cannot match."""
+    anchors: Mapping[str, tuple[frozenset[str], ...]] = field(repr=False)
+    """One word of every phrase (its longest), and the words of the phrases under it: a draft
+    that lacks a word of every phrase cannot match."""
+
+    def may_match(self, keys: list[str]) -> bool:
+        """False when, for every phrase, some word of it is missing from `keys`."""
+        if self.anchors.keys().isdisjoint(keys):
+            return False
+        have = set(keys)
+        return any(words <= have for anchor in self.anchors.keys() & have
+                   for words in self.anchors[anchor])
 
     def find(self, draft: Draft) -> Iterator[Hit]:
         view = draft.normalized
@@ -64,7 +73,7 @@ class PhraseCheck:
             return
         if self.inflect:
             keys = list(map(fold, keys))
-        if self.anchors.isdisjoint(keys):
+        if not self.may_match(keys):
             return
         spans = word_spans(text)
         blocked: list[tuple[int, int, int]] | None = None
@@ -139,7 +148,7 @@ def compile_phrase(opts: PhraseOptions, ctx: CompileContext) -> PhraseCheck | No
     ok = True
     trie: Trie = {}
     phrases: list[_Phrase] = []
-    anchors: set[str] = set()
+    anchors: dict[str, set[frozenset[str]]] = {}
     for where, text, suggestion in items:
         keys = _phrase_keys(text, opts.inflect)
         if not keys:
@@ -155,7 +164,7 @@ def compile_phrase(opts: PhraseOptions, ctx: CompileContext) -> PhraseCheck | No
                 ok = False
                 continue
         _insert(trie, keys, len(phrases))
-        anchors.add(_anchor(text, keys))
+        anchors.setdefault(_anchor(text, keys), set()).add(frozenset(keys))
         phrases.append(_Phrase(text, suggestion))
     exceptions: Trie = {}
     for i, text in enumerate(opts.exceptions):
@@ -167,4 +176,5 @@ def compile_phrase(opts: PhraseOptions, ctx: CompileContext) -> PhraseCheck | No
         _insert(exceptions, keys, i)
     if not ok:
         return None
-    return PhraseCheck(trie, exceptions, tuple(phrases), opts.inflect, frozenset(anchors))
+    return PhraseCheck(trie, exceptions, tuple(phrases), opts.inflect,
+                       {a: tuple(sorted(ws, key=sorted)) for a, ws in anchors.items()})
