@@ -142,18 +142,22 @@ class Linter:
         found: list[tuple[Rule, Hit]] = []
         suppressed: list[str] = []
         incomplete = False
-        for rule, find in self._plan:
+        plain = ctx is _NO_CONTEXT
+        for rule, find in self._plain_plan if plain else self._plan:
             if deadline is not None and time.monotonic() >= deadline:
                 incomplete = True
                 break
-            if not rule.applies(ctx):
-                continue
-            if ctx.disable and rule.suppressible and any(id_matches(rule.id, d)
-                                                         for d in ctx.disable):
-                suppressed.append(rule.id)
-                continue
+            if not plain:
+                if not rule.applies(ctx):
+                    continue
+                if ctx.disable and rule.suppressible and any(id_matches(rule.id, d)
+                                                             for d in ctx.disable):
+                    suppressed.append(rule.id)
+                    continue
             try:
-                hits = list(find(draft))
+                hits = find(draft)
+                if type(hits) is not list:  # most finds are generators; some return lists
+                    hits = list(hits)
             except TimeoutError:
                 incomplete = True  # a rule ran out of time mid-way: what it found is dropped
                 break
@@ -186,6 +190,12 @@ class Linter:
     def _plan(self) -> tuple[tuple[Rule, Callable[[Draft], Iterable[Hit]]], ...]:
         """Each rule with its bound `find`, looked up once rather than per reply."""
         return tuple((rule, rule.check.find) for rule in self.policy.rules)
+
+    @cached_property
+    def _plain_plan(self) -> tuple[tuple[Rule, Callable[[Draft], Iterable[Hit]]], ...]:
+        """The plan for a reply without context: the rules that apply to it, nothing to
+        suppress."""
+        return tuple((rule, find) for rule, find in self._plan if rule.applies(_NO_CONTEXT))
 
     @cached_property
     def _settings(self) -> dict[str, str]:

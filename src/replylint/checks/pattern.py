@@ -196,7 +196,9 @@ class PatternCheck:
             return "ascii_lower_normalized" if self.normalize else "ascii_lower"
         return "normalized_text" if self.normalize else "text"
 
-    def find(self, draft: Draft) -> Iterator[Hit]:
+    def find(self, draft: Draft) -> list[Hit]:
+        """The hits, as a new list: most replies get `[]` from the gates alone, without the
+        cost of a generator."""
         # The text the prefilter literals were looked up in: the haystack itself, or, when
         # ignoring case, the haystack lower-cased if that is exact (no scan otherwise).
         scan = draft.literals_in(self.pool) if self.pool is not None else None
@@ -216,7 +218,11 @@ class PatternCheck:
                 candidates = self._triggers.candidates(scan.present, folded,
                                                        scan.hits.get(self.slots[0]))
             if not candidates:
-                return
+                return []
+        return list(self._hits(draft, candidates, folded, ascii))
+
+    def _hits(self, draft: Draft, candidates: Iterable[int], folded: str | None,
+              ascii: bool) -> Iterator[Hit]:
         view = draft.normalized if self.normalize else None
         haystack = view.text if view is not None else draft.text
         blocked: list[tuple[int, int]] | None = None
