@@ -199,26 +199,23 @@ class PatternCheck:
     def find(self, draft: Draft) -> list[Hit]:
         """The hits, as a new list: most replies get `[]` from the gates alone, without the
         cost of a generator."""
-        # The text the prefilter literals were looked up in: the haystack itself, or, when
-        # ignoring case, the haystack lower-cased if that is exact (no scan otherwise).
-        scan = draft.literals_in(self.pool) if self.pool is not None else None
-        folded: str | None = None
-        ascii = False
-        if scan is None:
-            candidates: Iterable[int] = range(len(self.patterns))
-        else:
-            folded = getattr(draft, self.view)
-            assert folded is not None  # the scan read it
-            if self.ignore_case or (draft.ascii_lower_normalized if self.normalize
-                                    else draft.ascii_lower) is not None:
-                ascii = True
-                candidates = self._ascii_triggers.candidates(scan.present, folded,
-                                                             scan.hits.get(self.slots[1]))
-            else:
-                candidates = self._triggers.candidates(scan.present, folded,
-                                                       scan.hits.get(self.slots[0]))
-            if not candidates:
-                return []
+        pool = self.pool
+        # The pool's scan of the text the prefilter literals are looked up in: the haystack
+        # itself, or, when ignoring case, the haystack lower-cased if that is exact (no scan
+        # otherwise, and then every regex runs).
+        scan = draft.literals_in(pool) if pool is not None else None
+        if scan is None or pool is None:
+            return list(self._hits(draft, range(len(self.patterns)), None, False))
+        ascii = self.ignore_case or (draft.ascii_lower_normalized if self.normalize
+                                     else draft.ascii_lower) is not None
+        triggers = self._ascii_triggers if ascii else self._triggers
+        indexed = scan.hits.get(self.slots[1] if ascii else self.slots[0])
+        if indexed is None and not triggers.always:
+            return []  # no trigger word in the reply: the common case
+        folded: str = getattr(draft, pool.view)
+        candidates = triggers.candidates(scan.present, folded, indexed)
+        if not candidates:
+            return []
         return list(self._hits(draft, candidates, folded, ascii))
 
     def _hits(self, draft: Draft, candidates: Iterable[int], folded: str | None,

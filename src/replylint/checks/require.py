@@ -136,6 +136,13 @@ class RequireCheck:
     defaults: Mapping[str, str] = field(default_factory=dict)
     describe: Mapping[str, str] = field(default_factory=dict)
     near: tuple["regex.Pattern[str]", ...] = field(default=(), repr=False, compare=False)
+    # The ASCII characters `strip_char` matches, looked up without the regex (derived).
+    _ascii_hang: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        hang = frozenset(chr(c) for c in range(128) if self.strip_char is not None
+                         and self.strip_char.fullmatch(chr(c)) is not None)
+        object.__setattr__(self, "_ascii_hang", hang)
 
     def value(self, draft: Draft, name: str) -> str | None:
         """A placeholder's value: the draft's context, else the policy's settings; a value
@@ -175,7 +182,7 @@ class RequireCheck:
         fix = None
         if fix_at is not None:
             fix = self._fix(values, fix_at, fix_at)
-            generic = self.compiled(tuple(None for _ in self.names)) if self.names else None
+            generic = self.compiled((None,) * len(self.names)) if self.names else None
             near = generic.search(text) if generic is not None and found else None
             if fix is not None and near is not None and near.span() == found:
                 # Someone else's signature (^MS for agent JK): replace it, don't append a second.
@@ -232,6 +239,8 @@ class RequireCheck:
         return self.skip_token is not None and self.skip_token.fullmatch(text, s, e) is not None
 
     def _hangs(self, ch: str) -> bool:
+        if ch.isascii():
+            return ch in self._ascii_hang
         return self.strip_char is not None and self.strip_char.fullmatch(ch) is not None
 
     def _last_word(self, text: str) -> tuple[tuple[int, int] | None, int | None]:
