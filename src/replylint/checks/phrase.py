@@ -25,6 +25,7 @@ from ..words import crosses_sentence, word_spans, words
 from .base import CompileContext, Hit
 
 Trie = dict[str, Any]
+_SUBSET_TESTS = 8
 _END = ""  # never a word, so it can mark "a phrase ends here" inside a trie node
 
 
@@ -62,8 +63,12 @@ class PhraseCheck:
         if self.anchors.keys().isdisjoint(keys):
             return False
         have = set(keys)
-        return any(words <= have for anchor in self.anchors.keys() & have
-                   for words in self.anchors[anchor])
+        for anchor in self.anchors.keys() & have:
+            phrases = self.anchors[anchor]
+            # Past a few phrases the trie walk is cheaper than testing each one's words.
+            if len(phrases) > _SUBSET_TESTS or any(words <= have for words in phrases):
+                return True
+        return False
 
     def find(self, draft: Draft) -> Iterator[Hit]:
         view = draft.normalized
