@@ -12,6 +12,7 @@ a draft, so one scan per draft serves all of them (see `Draft.literals_in`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Set
+from types import MappingProxyType
 
 import ahocorasick
 
@@ -29,7 +30,7 @@ class Scan:
         self.hits = hits
 
 
-_EMPTY_SCAN = Scan(_NONE, {})
+_EMPTY_SCAN = Scan(_NONE, MappingProxyType({}))  # shared by every draft: read-only
 
 
 class LiteralPool:

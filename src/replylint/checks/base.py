@@ -31,7 +31,11 @@ class Hit:
 
 
 class Check(Protocol):
-    """A compiled rule: a pure function of the draft. Must not mutate itself while checking."""
+    """A compiled rule: a pure function of the draft. Must not mutate itself while checking.
+
+    `find` may return a generator or a list; a list is the caller's (the linter sorts it), so
+    it must be a new one each time.
+    """
 
     def find(self, draft: Draft) -> Iterable[Hit]: ...
 
