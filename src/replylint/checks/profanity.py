@@ -99,8 +99,8 @@ def _shape_hints() -> LiteralPool:
     Two single characters with a separator between (`f u c k`, `$.h.1.t`), one of them a
     letter (`_leet_variants` reads nothing into digits and symbols alone, so `1/2` and `0.2`
     are no hint): what comes before the first is not a token character, and what comes after
-    the second is not a letter or digit (a trailing `!`, `#`, `*` or `%` is stripped off a
-    token, so `k!` is a single letter).
+    the second is not a letter, digit or `@` (a trailing `!`, `#`, `*` or `%` is stripped off
+    a token, so `k!` is a single letter).
     """
     keys = ["a0", "a1", "0a", "1a", "!a", "a@", "0@", "1@", "!@"]
     gaps = [a + b for a in " ./" for b in ["", *" ./"]]
