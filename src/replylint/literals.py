@@ -83,14 +83,6 @@ class LiteralPool:
             self._frozen = True
         return self
 
-    def present(self, text: str) -> Set[str]:
-        """The pooled literals that occur in `text` (exact, case-sensitive substrings)."""
-        if not self._frozen:
-            raise RuntimeError("literal pool is used before the policy finished compiling")
-        if self._automaton is None or not text:
-            return _NONE
-        return {literal for _, (literal, _routes) in self._automaton.iter(text)}
-
     def scan(self, text: str) -> Scan:
         """The pooled literals in `text`, and what each subscriber indexed under them."""
         if not self._frozen:

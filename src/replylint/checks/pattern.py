@@ -86,7 +86,7 @@ class Triggers:
     clauses: tuple[tuple[tuple[frozenset[str], tuple[str, ...]], ...], ...]
     always: frozenset[int]
     # Per regex, the clauses left to test once it is a candidate (its key clause is met).
-    rest: tuple[tuple[tuple[frozenset[str], tuple[str, ...]], ...], ...] = ()
+    rest: tuple[tuple[tuple[frozenset[str], tuple[str, ...]], ...], ...]
 
     @classmethod
     def index(cls, gates: Iterable[tuple[tuple[str, ...], ...]]) -> Triggers:
@@ -203,8 +203,7 @@ class PatternCheck:
         # The pool's scan of the text the prefilter literals are looked up in: the haystack
         # itself, or, when ignoring case, the haystack lower-cased if that is exact (no scan
         # otherwise, and then every regex runs).
-        scan = draft.literals_in(pool) if pool is not None else None
-        if scan is None or pool is None:
+        if pool is None or (scan := draft.literals_in(pool)) is None:
             return list(self._hits(draft, range(len(self.patterns)), None, False))
         ascii = self.ignore_case or (draft.ascii_lower_normalized if self.normalize
                                      else draft.ascii_lower) is not None

@@ -289,15 +289,15 @@ class ProfanityCheck:
             text = _HINT_URL.sub(" ", text)
         if "*" in text or "#" in text or "%" in text:
             text = _LEAD_MASKS.sub("", text)
-        ascii = text.encode("ascii")
-        shape = "x" + ascii.translate(_SHAPE).decode("ascii") + "x"
+        raw = text.encode("ascii")
+        shape = "x" + raw.translate(_SHAPE).decode("ascii") + "x"
         if (_SHAPE_HINTS.occurs_in(shape)
                 or ("a!" in shape and _HINT_BANG.search(shape))
                 or lex.hints.occurs_in(text)
                 or ("z" in text and _HINT_Z.search(text))
                 or ("f'" in text and _ABBREVIATED.search(text))):
             return True
-        words = ascii.translate(_WORD_CHARS).decode("ascii").split()
+        words = raw.translate(_WORD_CHARS).decode("ascii").split()
         if not lex.word_keys.isdisjoint(words):
             return True
         if "@" in text and any("a" + h in lex.word_keys or "u" + h in lex.word_keys
