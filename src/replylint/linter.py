@@ -165,7 +165,7 @@ class Linter:
                 found.extend((rule, hit) for hit in _dedupe(hits))
         violations: list[Violation] = []
         if found:
-            shared = self._settings if ctx is _NO_CONTEXT else \
+            shared = self._settings if plain else \
                 {**self._settings, **_context_values(ctx)}
             masks = self._masks(draft, found)
             violations = [self._violation(rule, draft, hit, shared, masks)
