@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
+import regex
 
 from replylint import Linter
 from replylint.errors import PolicyError
-from replylint.inflect import fold
+from replylint.inflect import fold, fold_all
 from replylint.policy import load_policy_text
 from replylint.words import words
 
@@ -216,3 +219,20 @@ def test_fold_leaves_short_and_non_ascii_words_alone(word: str) -> None:
 def test_words_keep_internal_apostrophes_only() -> None:
     assert words("we're 'sorry' can't-stop __cust__ l33t ça") == [
         "we're", "sorry", "can't", "stop", "cust", "l33t", "ça"]
+
+
+def test_ascii_words_fast_path_agrees_with_the_word_regex() -> None:
+    """`words` splits ASCII text with `bytes.translate`; the regex is the definition."""
+    rng = random.Random(5)
+    alphabet = "ab1'' .-_\n\t?"
+    texts = ["'", "''", "a''b", "'a'", "a'''b' c", "rock 'n' roll", "x' 'y", "it's  ok'"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+              for _ in range(20000)]
+    for text in texts:
+        assert words(text) == regex.findall(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*", text), text
+
+
+def test_fold_all_is_fold_of_each_word() -> None:
+    batch = ["apologised", "apologizing", "replies", "we're", "apologised", "café"]
+    assert fold_all(batch) == [fold(w) for w in batch]
+    assert fold_all(batch) == [fold(w) for w in batch]  # the second time from its cache

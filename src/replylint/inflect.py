@@ -130,6 +130,24 @@ def fold(word: str) -> str:
     return _SPELLING_STEMS.get(stem, stem)
 
 
+_FOLDED: dict[str, str] = {}
+_FOLDED_MAX = 65536
+
+
+def fold_all(words: list[str]) -> list[str]:
+    """`fold` of each word: a plain dict lookup per word once seen, which costs about half of
+    `fold`'s LRU cache. Filling the dict is idempotent, so threads may race on it harmlessly;
+    it is emptied when it grows past `_FOLDED_MAX` words."""
+    folded = list(map(_FOLDED.get, words))
+    if None in folded:
+        if len(_FOLDED) > _FOLDED_MAX:
+            _FOLDED.clear()
+        for i, key in enumerate(folded):
+            if key is None:
+                folded[i] = _FOLDED[words[i]] = fold(words[i])
+    return folded  # type: ignore[return-value]  # no None is left
+
+
 def respell(word: str) -> str:
     """British spelling -> American spelling, by the rules of step 3 (not the table)."""
     for pattern, repl in _RESPELL:

@@ -26,9 +26,24 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in pattern.finditer(text)]
 
 
+# ASCII letters, digits and the apostrophe kept; everything else becomes a space.
+_ASCII_KEEP = bytes(c if chr(c).isalnum() or chr(c) == "'" else 0x20 for c in range(128)) \
+    + b" " * 128
+
+
 def words(text: str) -> list[str]:
     """The words of `text`, in order."""
-    return (_ASCII_WORD if text.isascii() else WORD).findall(text)
+    if not text.isascii():
+        return WORD.findall(text)
+    if "''" in text:
+        return _ASCII_WORD.findall(text)
+    # Runs of letters, digits and apostrophes, split at C speed (half the cost of `findall`);
+    # without a doubled apostrophe, only a run's edges can hold one that is not a word's.
+    pieces = text.encode("ascii").translate(_ASCII_KEEP).decode("ascii")
+    if not ("' " in pieces or " '" in pieces or pieces.startswith("'")
+            or pieces.endswith("'")):
+        return pieces.split()
+    return [w for w in (p.strip("'") for p in pieces.split()) if w]
 
 
 def crosses_sentence(text: str, start: int, end: int) -> bool:

@@ -18,7 +18,7 @@ from itertools import compress
 from typing import Any, Iterator, Mapping
 
 from ..draft import Draft
-from ..inflect import fold
+from ..inflect import fold, fold_all
 from ..options import option
 from ..text import normalize
 from ..words import crosses_sentence, word_spans, words
@@ -77,7 +77,7 @@ class PhraseCheck:
         if not keys:
             return
         if self.inflect:
-            keys = list(map(fold, keys))
+            keys = fold_all(keys)
         if not self.may_match(keys):
             return
         spans = word_spans(text)
