@@ -309,3 +309,17 @@ def test_bad_replace_and_describe_are_policy_errors(extra: str, message: str) ->
     with pytest.raises(PolicyError) as err:
         load_policy_text(SIGNATURE + extra)
     assert message in str(err.value)
+
+
+def test_last_word_fast_path_agrees_with_the_token_regex() -> None:
+    """Printable ASCII replies find their last word with `rfind`; the regex path is the
+    definition (white space and invisible characters separate tokens)."""
+    check = load_policy_text(SIGNATURE).rules[0].check
+    rng = random.Random(3)
+    pieces = ["^MS", "Thanks!", "ok", " ", "  ", "https://t.co/x", "#Tag", "1/2", "(2/3).", "!!",
+              "...", "^_^", "a-b", "x?"]
+    texts = ["", " ", "   ", "word", "word   ", "  word", "1/2", "Thanks ^MS. 2/2 "]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 7))) for _ in range(5000)]
+    for text in texts:
+        assert text.isascii() and text.isprintable()
+        assert check._last_word(text) == check._last_word_any(text), text

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Protocol
 
 from ..draft import Draft
 from ..literals import LiteralPool
@@ -11,17 +12,21 @@ from ..model import Edit, Severity
 from ..options import OptionPath
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+_NO_VALUES: Mapping[str, str] = MappingProxyType({})
+
+
+class Hit(NamedTuple):
     """A match found by a check, in ORIGINAL text offsets; the linter turns it into a Violation.
 
     `values` fill message placeholders besides `{match}`; `sub_id` is appended to the rule id
     (`trading-advice` + `price-target`); `severity`/`message` override the rule's for this hit.
+    A named tuple rather than a frozen dataclass: as immutable, and three times cheaper to
+    build, which counts for a rule such as the signature that reports on most replies.
     """
 
     start: int
     end: int
-    values: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str] = _NO_VALUES
     suggestions: tuple[str, ...] = ()
     fix: tuple[Edit, ...] | None = None
     sub_id: str | None = None

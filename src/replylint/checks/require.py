@@ -138,6 +138,9 @@ class RequireCheck:
     near: tuple["regex.Pattern[str]", ...] = field(default=(), repr=False, compare=False)
     # The ASCII characters `strip_char` matches, looked up without the regex (derived).
     _ascii_hang: frozenset[str] = field(init=False, repr=False, compare=False)
+    # `readable` per tuple of context values: filled as replies come, idempotently.
+    _readable: dict[tuple[str | None, ...], str] = field(
+        init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         hang = frozenset(chr(c) for c in range(128) if self.strip_char is not None
@@ -163,7 +166,7 @@ class RequireCheck:
         if self.present and pattern.search(text) is not None:
             return
         values = dict(zip(self.names, context, strict=True))
-        expected = self.readable(values)
+        expected = self._expected(context, values)
         if not self.present:
             matches = (pattern.finditer(text) if self.position == "anywhere"
                        else filter(None, [pattern.search(text)]))
@@ -179,17 +182,27 @@ class RequireCheck:
         else:
             found, fix_at = None, len(text.rstrip()) or None
         start, end = found or (0, 0)
-        fix = None
-        if fix_at is not None:
-            fix = self._fix(values, fix_at, fix_at)
+        fix = self._fix(values, fix_at, fix_at) if fix_at is not None else None
+        if fix is not None and found:
             generic = self.compiled((None,) * len(self.names)) if self.names else None
-            near = generic.search(text) if generic is not None and found else None
-            if fix is not None and near is not None and near.span() == found:
+            near = generic.search(text) if generic is not None else None
+            if near is not None and near.span() == found:
                 # Someone else's signature (^MS for agent JK): replace it, don't append a second.
                 fix = self._fix(values, start, end, strip=True)
-            elif fix is not None and found:
+            else:
                 fix = self._near_miss_fix(values, text, start, end) or fix
         yield Hit(start, end, values={"expected": expected, "found": text[start:end]}, fix=fix)
+
+    def _expected(self, context: tuple[str | None, ...], values: dict[str, str | None]) -> str:
+        """`readable(values)`, kept per combination of context values (there are few)."""
+        cache = self._readable
+        try:
+            return cache[context]
+        except KeyError:
+            if len(cache) > 512:
+                cache.clear()
+            text = cache[context] = self.readable(values)
+            return text
 
     def _near_miss_fix(self, values: dict[str, str | None], text: str, start: int,
                        end: int) -> tuple[Edit, ...] | None:
@@ -245,15 +258,34 @@ class RequireCheck:
 
     def _last_word(self, text: str) -> tuple[tuple[int, int] | None, int | None]:
         """The last token that is not skippable (without hanging punctuation) and its end."""
+        if text.isascii() and text.isprintable():
+            # Then a space is the only separator: find tokens with `rfind`, not the regex.
+            e = len(text)
+            while e:
+                if text[e - 1] == " ":
+                    e -= 1
+                    continue
+                s = text.rfind(" ", 0, e) + 1
+                if not self._skippable(text, s, e):
+                    return (s, self._core_end(text, s, e)), e
+                e = s
+            return None, None
+        return self._last_word_any(text)
+
+    def _last_word_any(self, text: str) -> tuple[tuple[int, int] | None, int | None]:
+        """`_last_word` for any text: white space and invisible characters separate tokens."""
         for m in _TOKEN_BACKWARDS.finditer(text):
             s, e = m.span()
             if self._skippable(text, s, e):
                 continue
-            core = e
-            while core > s and self._hangs(text[core - 1]):
-                core -= 1
-            return (s, core), e
+            return (s, self._core_end(text, s, e)), e
         return None, None
+
+    def _core_end(self, text: str, s: int, e: int) -> int:
+        """Where the token `text[s:e]` ends without the punctuation hanging on it."""
+        while e > s and self._hangs(text[e - 1]):
+            e -= 1
+        return e
 
     def _first_word(self, text: str) -> tuple[tuple[int, int] | None, int | None]:
         """The first token that is not skippable (without hanging punctuation) and its start."""
