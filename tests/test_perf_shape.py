@@ -38,6 +38,9 @@ TRICKY = [
     "ǰ ŉ ẖ",
     "\U0001df95 ss",
     "price\r\ntarget of $250",
+    "jo.smith\tat\x0bgmail\ndot\rcom, or jo\t@\x0cexample.org",
+    "you\x0bshould\tbuy\x0cmore\nstocks",
+    "Your call\tis\nvery important\r\nto us",
     "We will never lose value 👍🏽",
     "It's a risk-free investment!",
     "a\u0301b́ promise",
@@ -90,7 +93,8 @@ def corpus() -> list[str]:
         (
             r"\w+\s+(?:@|\(at\))\s+\w+",
             True,
-            (("(at)", "@"), tuple(w + a for w in " \t\n\r\x0b\x0c" for a in ("@", "(at)"))),
+            # the prefilter views write every ASCII white space character as a space
+            (("(at)", "@"), (" @", " (at)")),
         ),
     ],
 )

@@ -36,6 +36,19 @@ def literal_view(text: str) -> str | None:
     return None
 
 
+_OTHER_SPACE = re.compile("[\t\n\r\x0b\x0c]")
+_BLANK = str.maketrans("\t\n\r\x0b\x0c", "     ")
+
+
+def gate_view(text: str | None) -> str | None:
+    """`text` with every ASCII white space character written as a plain space, the form of
+    the literals prefilters look up (`pattern.required_literals`): one literal " @" then
+    stands for "\\s@" instead of six. Most replies are one line, and come back as they are."""
+    if text is None or text.isprintable() or _OTHER_SPACE.search(text) is None:
+        return text
+    return text.translate(_BLANK)
+
+
 T = TypeVar("T")
 
 
@@ -136,6 +149,24 @@ class Draft:
     def ascii_lower_normalized(self) -> str | None:
         """`ascii_lower` of the normalised text."""
         return literal_view(self.normalized.text)
+
+    # The views pattern prefilters read (see `gate_view`).
+
+    @_view
+    def gate_text(self) -> str:
+        return gate_view(self.text) or ""
+
+    @_view
+    def gate_normalized_text(self) -> str:
+        return gate_view(self.normalized.text) or ""
+
+    @_view
+    def gate_lower(self) -> str | None:
+        return gate_view(self.ascii_lower)
+
+    @_view
+    def gate_lower_normalized(self) -> str | None:
+        return gate_view(self.ascii_lower_normalized)
 
     @_view
     def tokens(self) -> "TokenView":

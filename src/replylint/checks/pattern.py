@@ -193,8 +193,8 @@ class PatternCheck:
     def view(self) -> str:
         """The draft view (a `Draft` attribute) the prefilter literals are looked up in."""
         if self.ignore_case:
-            return "ascii_lower_normalized" if self.normalize else "ascii_lower"
-        return "normalized_text" if self.normalize else "text"
+            return "gate_lower_normalized" if self.normalize else "gate_lower"
+        return "gate_normalized_text" if self.normalize else "gate_text"
 
     def find(self, draft: Draft) -> list[Hit]:
         """The hits, as a new list: most replies get `[]` from the gates alone, without the
@@ -322,6 +322,7 @@ _EMPTY = _Info(frozenset({""}))
 _ANY = _Info(None)
 _ASCII_WHITESPACE = " \t\n\r\x0b\x0c"  # what `\s` matches in ASCII text
 _ASCII_SPACE = _Info(frozenset(_ASCII_WHITESPACE))
+_BLANK = str.maketrans("\t\n\r\x0b\x0c", "     ")
 
 
 def required_literals(pattern: str, ignore_case: bool,
@@ -333,8 +334,9 @@ def required_literals(pattern: str, ignore_case: bool,
     pattern as any text) and lookarounds (zero width; what a positive one looks at must be in
     the text too); anything else (backreferences, global inline flags, fuzzy matching, named
     lists...) gives no clauses, so the regex always runs. With `ascii`, the clauses hold for
-    ASCII text only (`\\s` is then one
-    of six characters, so "`\\s+@`" requires " @" or "\\t@"...).
+    ASCII text only, where `\\s` is one of six white space characters. Literals are for a view
+    of the text with those written as plain spaces (`Draft.gate_text`...), so they are written
+    that way too: "`\\s+@`" requires " @", whatever space stands before the "@" in the reply.
 
     With `ignore_case` the literals are case-folded and only clauses of ASCII literals are
     kept, for lookup in a lower-cased ASCII haystack: there a case-insensitive match of a
@@ -358,7 +360,13 @@ def required_literals(pattern: str, ignore_case: bool,
         if folded and "" not in folded and not all(s.isspace() for s in folded):
             useful.append(tuple(sorted(_plain(folded), key=lambda s: (-len(s), s))))
     useful = sorted(set(useful), key=lambda c: (_pass_rate(c), len(c)))
-    return tuple(useful[:_MAX_CLAUSES])
+    return tuple(dict.fromkeys(_blanked(clause) for clause in useful[:_MAX_CLAUSES]))
+
+
+def _blanked(clause: tuple[str, ...]) -> tuple[str, ...]:
+    """A clause as the prefilter views write text, ASCII white space as plain spaces (see
+    `Draft.gate_text`): "\\t@", "\\n@" and " @" are one literal, looked up once."""
+    return tuple(sorted({s.translate(_BLANK) for s in clause}, key=lambda s: (-len(s), s)))
 
 
 def _plain(clause: frozenset[str]) -> frozenset[str]:
