@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 import regex
 
-from replylint.text import LineIndex, Normalized, line_text, normalize, skeleton
+from replylint.text import (HOMOGLYPHS, LineIndex, Normalized, _fold_cluster, line_text, normalize,
+                            skeleton)
 
 View = Callable[[str], Normalized]
 
@@ -149,3 +150,16 @@ def test_blank_joiners_inside_a_word_are_seen_through_with_exact_spans(joiner: s
     text = f"Oh f{joiner}uck, sorry ^MS"
     (v,) = check(text).violations
     assert (v.rule, text[v.start:v.end]) == ("profanity", f"f{joiner}uck")
+
+
+def test_the_one_to_one_fast_path_maps_look_alikes_as_the_slow_path_does() -> None:
+    """A non-ASCII reply that folds 1:1 maps look-alikes with a scan, not `str.translate`; the
+    per-grapheme path (`_fold_cluster`) is the definition."""
+    rng = random.Random(11)
+    alphabet = "".join(HOMOGLYPHS) + "abcABC 'é😀Ωß"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        if text.isascii() or len(text.casefold()) != len(text):
+            continue
+        slow = "".join(_fold_cluster(m.group()) for m in regex.finditer(r"\X", text))
+        assert normalize(text).text == slow, text

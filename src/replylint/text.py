@@ -8,6 +8,7 @@ keeps, for each of its characters, the original span it came from.
 from __future__ import annotations
 
 import bisect
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,6 +44,14 @@ HOMOGLYPHS: dict[str, str] = {
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
 }
 _HOMOGLYPH_TABLE = str.maketrans(HOMOGLYPHS)
+# The same two maps as C-speed scans for whole replies: `str.translate` looks up every
+# character of a non-ASCII text in a dict (about 40 ns each), where these only stop at a hit.
+_HOMOGLYPH_RE = re.compile("[" + "".join(sorted(HOMOGLYPHS)) + "]")
+_INVISIBLE_SCAN = re.compile("[" + "".join(sorted(INVISIBLE)) + "]")
+
+
+def _homoglyph(m: re.Match[str]) -> str:
+    return HOMOGLYPHS[m.group()]
 _GRAPHEME = regex.compile(r"\X")
 
 
@@ -75,13 +84,13 @@ def normalize(text: str) -> Normalized:
         # ASCII is NFKC already, holds no invisible or look-alike characters, and folds 1:1.
         return Normalized(text.lower())
     if (
-        not INVISIBLE_RE.search(text)
+        not _INVISIBLE_SCAN.search(text)
         and unicodedata.is_normalized("NFKC", text)
     ):
         folded = text.casefold()
         if len(folded) == len(text):
             # Case folding never shrinks a character, so equal length means 1:1 everywhere.
-            return Normalized(folded.translate(_HOMOGLYPH_TABLE))
+            return Normalized(_HOMOGLYPH_RE.sub(_homoglyph, folded))
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
