@@ -165,13 +165,16 @@ class Linter:
                     continue
             try:
                 hits = find(draft)
-                if type(hits) is not list:  # most finds are generators; some return lists
+                if type(hits) is not list:  # most finds return lists; some are generators
                     hits = list(hits)
             except TimeoutError:
                 incomplete = True  # a rule ran out of time mid-way: what it found is dropped
                 break
             if hits:
-                found.extend((rule, hit) for hit in _dedupe(hits))
+                if len(hits) == 1:
+                    found.append((rule, hits[0]))
+                else:
+                    found.extend((rule, hit) for hit in _dedupe(hits))
         violations: list[Violation] = []
         if found:
             shared = self._settings if plain else \
@@ -216,6 +219,11 @@ class Linter:
         """Personal data found in the draft, and how reports show it: every violation's text
         (a signature rule quoting an e-mail as the last word, say) is masked the same way."""
         if not self.redact:
+            return []
+        for _, hit in found:
+            if hit.redact:
+                break
+        else:
             return []
         secrets = {draft.text[hit.start:hit.end] for _, hit in found if hit.redact}
         return sorted(((s, redact(s)) for s in secrets if s.strip()),

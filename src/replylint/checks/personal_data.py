@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, Literal, get_args
+from types import MappingProxyType
+from typing import Iterator, Literal, Mapping, get_args
 
 import phonenumbers
 import regex
@@ -199,12 +200,13 @@ class PersonalDataCheck:
     allowed_types: frozenset[int]
     business_context: bool
 
-    def find(self, draft: Draft) -> Iterator[Hit]:
+    def find(self, draft: Draft) -> list[Hit]:
+        """The hits, as a new list (`[]` at once for a reply without digits or "@")."""
         text = draft.text
         has_digit = _has_digit(text)
         at = "@" in text
         if not has_digit and not at:
-            return
+            return []
         urls = _Urls(text if has_digit else "")
         taken = SpanSet()
         found: list[tuple[int, int, str]] = []
@@ -230,11 +232,8 @@ class PersonalDataCheck:
             if phone:
                 for start, end in self._phones(text, urls):
                     keep(start, end, "phone")
-        for start, end, kind in sorted(found):
-            name = KIND_NAMES[kind]
-            article = "an" if name[0] in "aeiouAEIS" else "a"
-            yield Hit(start, end, values={"kind": name, "a_kind": f"{article} {name}"},
-                      suggestions=(SUGGESTION,), sub_id=kind, redact=True)
+        return [Hit(start, end, values=_KIND_VALUES[kind], suggestions=(SUGGESTION,),
+                    sub_id=kind, redact=True) for start, end, kind in sorted(found)]
 
     def _gates(self, text: str, urls: _Urls) -> tuple[bool, bool]:
         """Whether the card and SSN scans (nine digits) and the phone scan (seven) may find
@@ -322,6 +321,16 @@ class PersonalDataCheck:
                 if e164 in self.allowed_numbers or digits(match.raw_string) in self.allowed_numbers:
                     continue
                 yield span
+
+
+def _kind_values(kind: str) -> Mapping[str, str]:
+    name = KIND_NAMES[kind]
+    article = "an" if name[0] in "aeiouAEIS" else "a"
+    return MappingProxyType({"kind": name, "a_kind": f"{article} {name}"})
+
+
+# Read-only: shared by every hit of the kind.
+_KIND_VALUES = {kind: _kind_values(kind) for kind in KIND_NAMES}
 
 
 class _Urls:

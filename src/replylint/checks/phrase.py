@@ -20,7 +20,7 @@ from typing import Any, Iterator, Mapping
 from ..draft import Draft
 from ..inflect import fold, fold_all
 from ..options import option
-from ..text import normalize
+from ..text import Normalized, normalize
 from ..words import crosses_sentence, word_spans, words
 from .base import CompileContext, Hit
 
@@ -70,16 +70,20 @@ class PhraseCheck:
                 return True
         return False
 
-    def find(self, draft: Draft) -> Iterator[Hit]:
+    def find(self, draft: Draft) -> list[Hit]:
+        """The hits, as a new list (`[]` for most replies, without making a generator)."""
         view = draft.normalized
-        text = view.text
-        keys = words(text)
+        keys = words(view.text)
         if not keys:
-            return
+            return []
         if self.inflect:
             keys = fold_all(keys)
         if not self.may_match(keys):
-            return
+            return []
+        return list(self._hits(view, keys))
+
+    def _hits(self, view: Normalized, keys: list[str]) -> Iterator[Hit]:
+        text = view.text
         spans = word_spans(text)
         blocked: list[tuple[int, int, int]] | None = None
         for first, last, index in _matches(self.trie, keys, spans, text):

@@ -48,7 +48,7 @@ from ..literals import LiteralPool
 from ..model import Severity
 from ..options import option
 from ..spans import SpanSet
-from ..text import skeleton
+from ..text import Normalized, skeleton
 from .base import CompileContext, Hit
 
 Tier = Literal["mild", "strong"]
@@ -249,11 +249,15 @@ class ProfanityCheck:
     mild_severity: Severity | None
     names_in_greetings: bool
 
-    def find(self, draft: Draft) -> Iterator[Hit]:
+    def find(self, draft: Draft) -> list[Hit]:
+        """The hits, as a new list (`[]` for a clean reply, without making a generator)."""
         view = skeleton(draft.text, draft.normalized)
         found = self._scan(view.text)
         if not found:
-            return
+            return []
+        return list(self._hits(draft, view, found))
+
+    def _hits(self, draft: Draft, view: Normalized, found: list[_Found]) -> Iterator[Hit]:
         safe = self.lexicon.safe_re
         safe_spans = [m.span() for m in safe.finditer(view.text)] if safe is not None else []
         for f in found:

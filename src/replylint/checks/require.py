@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from collections.abc import Mapping
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Callable, Literal
 
 import regex
 
@@ -157,24 +157,22 @@ class RequireCheck:
             return None
         return value
 
-    def find(self, draft: Draft) -> Iterator[Hit]:
+    def find(self, draft: Draft) -> list[Hit]:
+        """The hits, as a new list (most replies have none or one: no generator for them)."""
         context = tuple(self.value(draft, n) for n in self.names)
         pattern = self.compiled(context)
         if pattern is None:
-            return  # a placeholder has neither a context value nor a fallback: cannot check
+            return []  # a placeholder has neither a context value nor a fallback: cannot check
         text = draft.text
         if self.present and pattern.search(text) is not None:
-            return
+            return []
         values = dict(zip(self.names, context, strict=True))
         expected = self._expected(context, values)
         if not self.present:
             matches = (pattern.finditer(text) if self.position == "anywhere"
                        else filter(None, [pattern.search(text)]))
-            for m in matches:
-                if m.end() > m.start():
-                    yield Hit(m.start(), m.end(),
-                              values={"expected": expected, "found": m.group()})
-            return
+            return [Hit(m.start(), m.end(), values={"expected": expected, "found": m.group()})
+                    for m in matches if m.end() > m.start()]
         if self.position == "end":
             found, fix_at = self._last_word(text)
         elif self.position == "start":
@@ -191,7 +189,8 @@ class RequireCheck:
                 fix = self._fix(values, start, end, strip=True)
             else:
                 fix = self._near_miss_fix(values, text, start, end) or fix
-        yield Hit(start, end, values={"expected": expected, "found": text[start:end]}, fix=fix)
+        return [Hit(start, end, values={"expected": expected, "found": text[start:end]},
+                    fix=fix)]
 
     def _expected(self, context: tuple[str | None, ...], values: dict[str, str | None]) -> str:
         """`readable(values)`, kept per combination of context values (there are few)."""
