@@ -38,6 +38,11 @@ TRICKY = [
     "ǰ ŉ ẖ",
     "\U0001df95 ss",
     "price\r\ntarget of $250",
+    "Hola Günduz, you should buy more stocks, ¿vale?",
+    "こんにちは！We will definitely have it fixed by Friday 🙏",
+    "Mário, write to jo dot smith at gmail dot com\u2028or call",
+    "Mário: dana\u2028@\u2028example.org",  # `\\s` beyond ASCII: no ASCII prefilter
+    "Ｍário: your call is very important to us, İstanbul",
     "jo.smith\tat\x0bgmail\ndot\rcom, or jo\t@\x0cexample.org",
     "you\x0bshould\tbuy\x0cmore\nstocks",
     "Your call\tis\nvery important\r\nto us",
@@ -326,6 +331,26 @@ def test_caseless_characters_never_take_part_in_an_ascii_literal_match() -> None
             regex.search(regex.escape(literal), blob.replace("\x00", "\x01"), regex.I | regex.V1)
             is None
         )
+
+
+def test_a_normalised_view_holds_no_character_that_matches_an_ascii_one_but_itself() -> None:
+    """The premise of `folded_literal_view`: after NFKC and case folding, no character that
+    the `regex` module matches to an ASCII letter or digit without case is left but those."""
+    from replylint.text import normalize
+
+    chars = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF]
+    blob = "\x00".join(chars)
+    others: set[str] = set()
+    for literal in [*string.ascii_lowercase, *string.digits]:
+        for prefix in ("(?-f)", ""):
+            others |= {m.group() for m in regex.finditer(prefix + literal, blob,
+                                                          regex.I | regex.V1)}
+    assert others == {"\u0130", "\u017f", "\u212a"}  # İ, ſ, the Kelvin sign
+    assert not [c for c in chars if others.intersection(normalize(c).text)]
+    spaces = {m.group() for m in regex.finditer(r"\s", blob, regex.V1)}
+    from replylint.draft import _UNICODE_SPACE
+
+    assert spaces == set("".join(m.group() for m in _UNICODE_SPACE.finditer(blob)))
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,25 @@ def gate_view(text: str | None) -> str | None:
     return text.translate(_BLANK)
 
 
+# What `\\s` matches beyond ASCII white space (the `regex` module's White_Space); NFKC turns
+# most of it into spaces, not these.
+_UNICODE_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+
+
+def folded_literal_view(text: str) -> str | None:
+    """`literal_view` of a normalised view (NFKC, then case-folded: `text.normalize`), which
+    lets through any text without Unicode white space: "Günduz", Spanish, Japanese.
+
+    There no character but an ASCII one matches an ASCII literal case-insensitively: the only
+    others the `regex` module would (the Kelvin sign, long s, dotted capital I) are gone, and
+    no letter is upper case, so a match is exactly an occurrence of the literal in the text
+    itself. Without Unicode white space, `\\s` matches the six ASCII characters only.
+    """
+    if text.isascii() or _UNICODE_SPACE.search(text) is None:
+        return text
+    return None
+
+
 T = TypeVar("T")
 
 
@@ -147,8 +166,9 @@ class Draft:
 
     @_view
     def ascii_lower_normalized(self) -> str | None:
-        """`ascii_lower` of the normalised text."""
-        return literal_view(self.normalized.text)
+        """`ascii_lower` of the normalised text, which holds for more of it (see
+        `folded_literal_view`)."""
+        return folded_literal_view(self.normalized.text)
 
     # The views pattern prefilters read (see `gate_view`).
 
