@@ -36,17 +36,17 @@ def literal_view(text: str) -> str | None:
     return None
 
 
-_OTHER_SPACE = re.compile("[\t\n\r\x0b\x0c]")
-_BLANK = str.maketrans("\t\n\r\x0b\x0c", "     ")
+_SPACE_RUN = re.compile(r"[ \t\n\r\x0b\x0c]+")
 
 
 def gate_view(text: str | None) -> str | None:
-    """`text` with every ASCII white space character written as a plain space, the form of
-    the literals prefilters look up (`pattern.required_literals`): one literal " @" then
-    stands for "\\s@" instead of six. Most replies are one line, and come back as they are."""
-    if text is None or text.isprintable() or _OTHER_SPACE.search(text) is None:
+    """`text` as pattern prefilters read it (see `pattern.required_literals`): each run of
+    ASCII white space one space, so one literal "to $" stands for "to\\s+\\$" whatever space
+    the reply has there. Most replies are one line with single spaces, and come back as they
+    are."""
+    if text is None or (text.isprintable() and "  " not in text):
         return text
-    return text.translate(_BLANK)
+    return _SPACE_RUN.sub(" ", text)
 
 
 # What `\\s` matches beyond ASCII white space (the `regex` module's White_Space); NFKC turns

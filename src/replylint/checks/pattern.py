@@ -291,6 +291,11 @@ _QUANTIFIER = re.compile(r"\{([0-9]*)(?:(,)([0-9]*))?\}")
 _SCOPED_FLAGS = re.compile(r"([a-zA-Z]*)(?:-([a-zA-Z]+))?:")
 
 
+def _char(ch: str) -> _Info:
+    """One literal character; white space as the views write it."""
+    return _Info(frozenset({" " if ch in _ASCII_WHITESPACE else ch}))
+
+
 class _Unsupported(Exception):
     """The pattern uses syntax the literal analysis does not model: no gate, always run it."""
 
@@ -321,8 +326,15 @@ class _Info:
 _EMPTY = _Info(frozenset({""}))
 _ANY = _Info(None)
 _ASCII_WHITESPACE = " \t\n\r\x0b\x0c"  # what `\s` matches in ASCII text
-_ASCII_SPACE = _Info(frozenset(_ASCII_WHITESPACE))
-_BLANK = str.maketrans("\t\n\r\x0b\x0c", "     ")
+# The views prefilters read (`Draft.gate_text`...) write each run of ASCII white space as one
+# space, so there `\s`, `\s+` and `\s{2}` all stand for " ", and literals are written so.
+_ASCII_SPACE = _Info(frozenset({" "}))
+_SPACE_RUN = re.compile(r"[ \t\n\r\x0b\x0c]+")
+# `\d` in ASCII text, one of ten characters: a placeholder while literals are put together,
+# written out as the ten at the end ("to \\d" gives "to 0" ... "to 9").
+_DIGIT = "\ue000"
+_ASCII_DIGIT = _Info(frozenset({_DIGIT}))
+_MAX_EXPANDED = 1000
 
 
 def required_literals(pattern: str, ignore_case: bool,
@@ -354,19 +366,44 @@ def required_literals(pattern: str, ignore_case: bool,
         clauses.append(info.exact)
     useful = []
     for clause in clauses:
-        folded = frozenset(s.casefold() for s in clause) if ignore_case else clause
+        written = _written(clause)
+        if written is None:
+            continue
+        folded = frozenset(s.casefold() for s in written) if ignore_case else written
         if ignore_case and not all(s.isascii() for s in folded):
             continue
         if folded and "" not in folded and not all(s.isspace() for s in folded):
             useful.append(tuple(sorted(_plain(folded), key=lambda s: (-len(s), s))))
     useful = sorted(set(useful), key=lambda c: (_pass_rate(c), len(c)))
-    return tuple(dict.fromkeys(_blanked(clause) for clause in useful[:_MAX_CLAUSES]))
+    kept = useful[:_MAX_CLAUSES]
+    # The rarest clause of rare literals only, if there is one, is kept whatever its place:
+    # it is what lets the policy's shared scan skip the regex (see `Triggers`).
+    key = next((c for c in useful if all(map(_selective, c))), None)
+    if key is not None and key not in kept:
+        kept.append(key)
+    return tuple(kept)
 
 
-def _blanked(clause: tuple[str, ...]) -> tuple[str, ...]:
-    """A clause as the prefilter views write text, ASCII white space as plain spaces (see
-    `Draft.gate_text`): "\\t@", "\\n@" and " @" are one literal, looked up once."""
-    return tuple(sorted({s.translate(_BLANK) for s in clause}, key=lambda s: (-len(s), s)))
+def _written(clause: frozenset[str]) -> frozenset[str] | None:
+    """A clause as the prefilter views write text: each run of ASCII white space one space,
+    the `\\d` placeholder as each digit; None when that is too many literals, or when one is
+    a digit alone (in most replies: no use as a requirement)."""
+    out: set[str] = set()
+    for literal in clause:
+        literal = _SPACE_RUN.sub(" ", literal)
+        pieces = literal.split(_DIGIT)
+        if len(pieces) > 3:
+            return None
+        variants = [pieces[0]]
+        for piece in pieces[1:]:
+            variants = [v + d + piece for v in variants for d in "0123456789"]
+        out.update(variants)
+        if len(out) > _MAX_EXPANDED:
+            return None
+    if any(len(s.strip(_ASCII_WHITESPACE)) == 1 and s.strip(_ASCII_WHITESPACE).isdigit()
+           for s in out):
+        return None
+    return frozenset(out)
 
 
 def _plain(clause: frozenset[str]) -> frozenset[str]:
@@ -385,6 +422,9 @@ def _pass_rate(clause: Iterable[str]) -> float:
     rate = 0.0
     for literal in clause:
         core = literal.strip(_ASCII_WHITESPACE)
+        if not core:
+            rate += 1.0  # a space: in every reply of two words
+            continue
         if core in _COMMON_WORDS and literal[:1].isspace() and literal[-1:].isspace():
             rate += 0.3  # " at ", the whole word, is much rarer than "at" in "that"
             continue
@@ -415,6 +455,17 @@ def _product(a: frozenset[str], b: frozenset[str]) -> frozenset[str] | None:
     return frozenset(x + y for x in a for y in b) if len(a) * len(b) <= _MAX_SET else None
 
 
+def _tail_product(run: frozenset[str], starts: frozenset[str]) -> frozenset[str] | None:
+    """`_product` of the last few characters of each of `run` with `starts`, when that is
+    small enough: each of its strings is in every text the whole product's are."""
+    for length in (6, 4, 3):
+        tails = frozenset(s[-length:] for s in run)
+        joined = _product(tails, starts)
+        if joined is not None:
+            return joined
+    return None
+
+
 def _known(strings: frozenset[str] | None) -> frozenset[str] | None:
     """A prefix or suffix set that says something (no empty string in it)."""
     return strings if strings and "" not in strings else None
@@ -443,6 +494,10 @@ def _concat(items: list[_Info]) -> _Info:
             lead = _known(extended)
         exact = False
         flush(extended)
+        if extended is run and starts is not None:
+            # Too many strings: the ends of them still join what follows ("be heading for"
+            # and "going to" before "$" or a digit: "for $", "to $"...).
+            flush(_tail_product(run, starts) or run)
         run = item.ends if item.ends is not None else frozenset({""})
     flush(run)
     if exact:
@@ -476,6 +531,9 @@ def _alternate(branches: list[_Info]) -> _Info:
 def _repeat(atom: _Info, low: int, high: int | None) -> _Info:
     if high == 0:
         return _EMPTY
+    if atom.exact == _ASCII_SPACE.exact:
+        # Any run of white space is one space in the views: `\\s+` is " ", `\\s*` " " or "".
+        return _ASCII_SPACE if low else _Info(frozenset({"", " "}))
     if low == 0:
         if high == 1 and atom.exact is not None:
             return _Info(atom.exact | {""})
@@ -543,8 +601,7 @@ class _Parser:
         if ch == "(":
             return self.group()
         if ch == "[":
-            self.char_class()
-            return _ANY
+            return self.char_class()
         if ch == "\\":
             return self.escape()
         if ch == ".":
@@ -553,7 +610,7 @@ class _Parser:
             return _EMPTY
         if ch in "?*+{)":
             raise _Unsupported(ch)
-        return _Info(frozenset({ch}))
+        return _char(ch)
 
     def group(self) -> _Info:
         p = self.p
@@ -567,7 +624,7 @@ class _Parser:
                 kind = "positive" if rest[0] == "=" else "negative"
                 self.i += 2
             elif rest.startswith(("<=", "<!")):
-                kind = "positive" if rest[1] == "=" else "negative"
+                kind = "behind" if rest[1] == "=" else "negative"
                 self.i += 3
             elif rest.startswith(("P<", "<")):
                 close = p.find(">", self.i)
@@ -587,9 +644,15 @@ class _Parser:
         if self.i >= len(p) or p[self.i] != ")":
             raise _Unsupported("unclosed group")
         self.i += 1
-        if kind == "positive":
+        if kind in ("positive", "behind"):
             # Zero width, but what it looks at must be in the text: its requirements hold.
             exact = (inner.exact,) if inner.exact and "" not in inner.exact else ()
+            ends = _known(inner.ends)
+            if kind == "behind" and ends is not None:
+                # The text before this point ends with one of `ends`, and what follows
+                # extends them ("(?<=to )\\d" needs "to 0"...): they end the piece like a
+                # suffix.
+                return _Info(None, (*inner.clauses, *exact), frozenset({""}), ends)
             return _Info(frozenset({""}), (*inner.clauses, *exact))
         if kind == "negative":
             return _EMPTY
@@ -605,6 +668,8 @@ class _Parser:
             return _EMPTY  # `\\K` too: it moves where the reported match starts, nothing else
         if ch == "s" and self.ascii:
             return _ASCII_SPACE
+        if ch == "d" and self.ascii:
+            return _ASCII_DIGIT
         if ch in _CLASS_ESCAPES:
             return _ANY
         if ch in "pP":
@@ -617,25 +682,58 @@ class _Parser:
                 self.i += 1
             return _ANY
         if ch in _CONTROL_ESCAPES:
-            return _Info(frozenset({_CONTROL_ESCAPES[ch]}))
+            return _char(_CONTROL_ESCAPES[ch])
         if not ch.isalnum() and ch != "_":
-            return _Info(frozenset({ch}))
+            return _char(ch)
         raise _Unsupported("\\" + ch)
 
-    def char_class(self) -> None:
-        """Skip a `[...]` class; nested sets and set operations (VERSION1) are not modelled."""
+    def char_class(self) -> _Info:
+        """A `[...]` class: a few symbols, white space and (in ASCII text, where `\\d` is
+        [0-9]) digits are known; a class with letters, a negated one or a property is any
+        character. Nested sets and set operations (VERSION1) are not modelled."""
         p = self.p
-        if p.startswith("^", self.i):
+        negated = p.startswith("^", self.i)
+        if negated:
             self.i += 1
-        if p.startswith("]", self.i):
-            self.i += 1
+        items: list[str | None] = []  # a character each; None: not modelled
         while True:
             ch = p[self.i]
-            if ch == "\\":
-                self.i += 2
-                continue
+            if ch == "]" and items:
+                self.i += 1
+                break
             if ch == "[" or p.startswith(("--", "&&", "||", "~~"), self.i):
                 raise _Unsupported("set operation")
+            if ch == "\\":
+                esc = p[self.i + 1]
+                self.i += 2
+                if esc == "d" and self.ascii:
+                    items.append(_DIGIT)
+                elif esc == "s" and self.ascii:
+                    items.append(" ")
+                elif esc in _CONTROL_ESCAPES:
+                    items.append(_CONTROL_ESCAPES[esc])
+                elif not esc.isalnum() and esc != "_":
+                    items.append(esc)
+                else:
+                    items.append(None)
+                continue
             self.i += 1
-            if ch == "]":
-                return
+            items.append(ch)
+        members: set[str | None] = set()
+        k = 0
+        while k < len(items):
+            item = items[k]
+            if k + 2 < len(items) and items[k + 1] == "-":
+                low, high = item, items[k + 2]
+                digits = (self.ascii and low is not None and high is not None
+                          and "0" <= low <= high <= "9")
+                members.add(_DIGIT if digits else None)
+                k += 3
+                continue
+            members.add(None if item is None or item.isalnum() else item)
+            k += 1
+        if (negated or None in members or len(members) > 8
+                or (self.ignore_case and not all(m.isascii() for m in members if m))):
+            return _ANY
+        return _Info(frozenset(" " if m in _ASCII_WHITESPACE else m
+                               for m in members if m is not None))
