@@ -386,13 +386,16 @@ def required_literals(pattern: str, ignore_case: bool,
 
 def _written(clause: frozenset[str]) -> frozenset[str] | None:
     """A clause as the prefilter views write text: each run of ASCII white space one space,
-    the `\\d` placeholder as each digit; None when that is too many literals, or when one is
-    a digit alone (in most replies: no use as a requirement)."""
+    the `\\d` placeholder as each digit; None when that makes too many literals, or a literal
+    of digits only ("\\d\\d" gives "00"... "99", one of which is in most replies)."""
     out: set[str] = set()
     for literal in clause:
         literal = _SPACE_RUN.sub(" ", literal)
         pieces = literal.split(_DIGIT)
-        if len(pieces) > 3:
+        if len(pieces) == 1:
+            out.add(literal)
+            continue
+        if len(pieces) > 3 or "".join(pieces).strip(_ASCII_WHITESPACE) == "":
             return None
         variants = [pieces[0]]
         for piece in pieces[1:]:
@@ -400,9 +403,6 @@ def _written(clause: frozenset[str]) -> frozenset[str] | None:
         out.update(variants)
         if len(out) > _MAX_EXPANDED:
             return None
-    if any(len(s.strip(_ASCII_WHITESPACE)) == 1 and s.strip(_ASCII_WHITESPACE).isdigit()
-           for s in out):
-        return None
     return frozenset(out)
 
 
@@ -733,7 +733,8 @@ class _Parser:
             members.add(None if item is None or item.isalnum() else item)
             k += 1
         if (negated or None in members or len(members) > 8
-                or (self.ignore_case and not all(m.isascii() for m in members if m))):
+                or (self.ignore_case
+                    and not all(m.isascii() or m == _DIGIT for m in members if m))):
             return _ANY
         return _Info(frozenset(" " if m in _ASCII_WHITESPACE else m
                                for m in members if m is not None))
