@@ -8,6 +8,7 @@ it replaces, on tricky inputs: Unicode case folding, obfuscation, CRLF, emoji.
 from __future__ import annotations
 
 import dataclasses
+import random
 import string
 from pathlib import Path
 
@@ -425,3 +426,52 @@ def test_profanity_prefilter_never_hides_a_hit(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(ProfanityCheck, "_needs_scan", lambda self, text: True)
     for view, found in zip(views, fast, strict=True):
         assert check._scan(view) == found, view
+
+
+def _random_pattern(rng: random.Random, depth: int = 0) -> str:
+    atoms = ["a", "b", "ab", "ba", r"\s", r"\d", "[ab]", r"[\d$]", "[0-3]", " ", r"\$", ".",
+             r"\t", "[ \t]", r"\w", r"[^a]", "x"]
+    items = []
+    for _ in range(rng.randint(1, 4)):
+        roll = rng.random()
+        if depth < 2 and roll < 0.15:
+            item = "(?:" + "|".join(_random_pattern(rng, depth + 1)
+                                    for _ in range(rng.randint(1, 3))) + ")"
+        elif depth < 2 and roll < 0.22:
+            item = "(?<=" + _random_pattern(rng, depth + 1) + ")"
+        elif depth < 2 and roll < 0.27:
+            item = "(?=" + _random_pattern(rng, depth + 1) + ")"
+        else:
+            item = rng.choice(atoms)
+        if rng.random() < 0.3:
+            item = "(?:" + item + ")" + rng.choice(["?", "*", "+", "{2}", "{1,3}", "{0,2}"])
+        items.append(item)
+    return "".join(items)
+
+
+def test_required_literals_hold_for_random_patterns_and_texts() -> None:
+    """Whatever text a regex matches holds a literal of each of its clauses, in the view the
+    prefilters read (white space runs as one space): random patterns of the modelled syntax
+    (classes, `\\s`, `\\d`, repeats, lookarounds) against random texts."""
+    from replylint.draft import gate_view
+
+    rng = random.Random(2026)
+    alphabet = ["a", "b", "A", "x", "1", "7", "$", " ", "  ", "\t", "\n", ".", "ab", "ba "]
+    checked = 0
+    for _ in range(1500):
+        pattern = _random_pattern(rng)
+        for ignore_case in (True, False):
+            compiled = regex.compile(pattern, (regex.I if ignore_case else 0) | regex.V1)
+            clauses = required_literals(pattern, ignore_case, ascii=True)
+            if not clauses:
+                continue
+            for _ in range(12):
+                text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+                if compiled.search(text) is None:
+                    continue
+                view = gate_view(text.lower() if ignore_case else text)
+                assert view is not None
+                for clause in clauses:
+                    assert any(literal in view for literal in clause), (pattern, text, clause)
+                checked += 1
+    assert checked > 2000
