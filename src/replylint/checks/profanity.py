@@ -41,6 +41,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Literal
 
+import ahocorasick
 import regex
 
 from ..draft import Draft
@@ -92,25 +93,44 @@ _SHAPE = bytes.maketrans(
 _TOKEN_SHAPES = "a01@!"
 
 
-def _shape_hints() -> LiteralPool:
-    """Shapes any of which sends a reply to the full scan.
+def _shape_hints() -> ahocorasick.Automaton:
+    """Shapes that send a reply to the full scan, each with whether it does so by itself.
 
-    A letter touching a digit or symbol (`a0`, `1a`, `!a`, `a@`...): leetspeak or a mask.
-    Two single characters with a separator between (`f u c k`, `$.h.1.t`), one of them a
-    letter (`_leet_variants` reads nothing into digits and symbols alone, so `1/2` and `0.2`
-    are no hint): what comes before the first is not a token character, and what comes after
-    the second is not a letter, digit or `@` (a trailing `!`, `#`, `*` or `%` is stripped off
-    a token, so `k!` is a single letter).
+    A letter touching a digit or symbol (`a0`, `1a`, `!a`, `a@`...): leetspeak or a mask; it
+    does. Two single characters with a separator between (`f u`, `$.h`), one of them a letter
+    (`_leet_variants` reads nothing into digits and symbols alone, so `1/2` and `0.2` are no
+    hint): what comes before the first is not a token character, and what comes after the
+    second is not a letter, digit or `@` (a trailing `!`, `#`, `*` or `%` is stripped off a
+    token, so `k!` is a single letter). Spaced letters need three singles in a row
+    (`_spaced_letters`), which `_SPACED_RUN` then looks for: "there's a lot" has two.
     """
-    keys = ["a0", "a1", "0a", "1a", "!a", "a@", "0@", "1@", "!@"]
+    automaton = ahocorasick.Automaton()
+    for key in ["a0", "a1", "0a", "1a", "!a", "a@", "0@", "1@", "!@"]:
+        automaton.add_word(key, True)
     gaps = [a + b for a in " ./" for b in ["", *" ./"]]
     pairs = [(x, y) for x in _TOKEN_SHAPES for y in _TOKEN_SHAPES if "a" in (x, y)]
-    keys += [p + x + g + y + q for p in " ./x" for x, y in pairs for g in gaps
-             for q in " ./x!1"]
-    return LiteralPool("shape", keys).freeze()
+    for key in {p + x + g + y + q for p in " ./x" for x, y in pairs for g in gaps
+                for q in " ./x!1"}:
+        automaton.add_word(key, False)
+    automaton.make_automaton()
+    return automaton
 
 
 _SHAPE_HINTS = _shape_hints()
+# Three or more single token characters with separators between (the shape of `f u c k`).
+_SPACED_RUN = re.compile(r"(?<![a01@!])[a01@!](?:[ ./]{1,2}[a01@!]){2,}(?![a0@])")
+
+
+def _shape_hint(shape: str) -> bool:
+    """Whether the reply's shape (see `_SHAPE`) needs the full scan."""
+    spaced = False
+    for _, alone in _SHAPE_HINTS.iter(shape):
+        if alone:
+            return True
+        spaced = True
+    return spaced and any("a" in m.group() for m in _SPACED_RUN.finditer(shape))
+
+
 _HINT_BANG = re.compile(r"a!+[01@]")
 # Masks that open a token (`*ABN` signatures, `#hashtags`) are stripped before its lookup,
 # so they are no hint: the letters after them are checked as the plain word they are.
@@ -294,7 +314,7 @@ class ProfanityCheck:
             text = _LEAD_MASKS.sub("", text)
         raw = text.encode("ascii")
         shape = "x" + raw.translate(_SHAPE).decode("ascii") + "x"
-        if (_SHAPE_HINTS.occurs_in(shape)
+        if (_shape_hint(shape)
                 or ("a!" in shape and _HINT_BANG.search(shape))
                 or lex.hints.occurs_in(text)
                 or ("z" in text and _HINT_Z.search(text))
