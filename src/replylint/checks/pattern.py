@@ -341,19 +341,26 @@ def required_literals(pattern: str, ignore_case: bool,
                       ascii: bool = False) -> tuple[tuple[str, ...], ...]:
     """Clauses of literals the text must contain for `pattern` to match (one of each clause).
 
-    The analysis is conservative: it models literals, groups, alternation, classes (as any
-    character), anchors, `\\K`, counted repeats, scoped flags (`(?i:...)` in a case-sensitive
-    pattern as any text) and lookarounds (zero width; what a positive one looks at must be in
-    the text too); anything else (backreferences, global inline flags, fuzzy matching, named
-    lists...) gives no clauses, so the regex always runs. With `ascii`, the clauses hold for
-    ASCII text only, where `\\s` is one of six white space characters. Literals are for a view
-    of the text with those written as plain spaces (`Draft.gate_text`...), so they are written
-    that way too: "`\\s+@`" requires " @", whatever space stands before the "@" in the reply.
+    The analysis is conservative: it models literals, groups, alternation, small classes of
+    symbols, white space and digits (others as any character), anchors, `\\K`, counted
+    repeats, scoped flags (`(?i:...)` in a case-sensitive pattern as any text) and lookarounds
+    (zero width; what a positive one looks at must be in the text too, and what a lookbehind
+    looks at ends where the rest of the match begins); anything else (backreferences, global
+    inline flags, fuzzy matching, named lists...) gives no clauses, so the regex always runs.
+    With `ascii`, the clauses hold for ASCII text only, where `\\s` is one of six white space
+    characters and `\\d` one of ten digits.
+
+    Literals are for a view of the text with each run of ASCII white space written as one
+    space (`Draft.gate_text`...), so they are written that way too: "`\\s+@`" requires " @",
+    whatever white space stands before the "@" in the reply, and "`to\\s+\\d`" one of "to 0"
+    ... "to 9".
 
     With `ignore_case` the literals are case-folded and only clauses of ASCII literals are
-    kept, for lookup in a lower-cased ASCII haystack: there a case-insensitive match of a
-    literal is exactly a lower-case occurrence of it. (On other text, Unicode case folding has
-    corners where `str.casefold` and the `regex` module disagree, so the regex always runs.)
+    kept, for lookup in a lower-cased haystack where a case-insensitive match of a literal is
+    exactly a lower-case occurrence of it: ASCII text (plus caseless characters such as emoji),
+    and normalised text without Unicode white space (see `draft.folded_literal_view`). On other
+    text, Unicode case folding has corners where `str.casefold` and the `regex` module
+    disagree, so the regex always runs.
     """
     if ignore_case and not ascii:
         return ()
