@@ -46,13 +46,13 @@ HOMOGLYPHS: dict[str, str] = {
 _HOMOGLYPH_TABLE = str.maketrans(HOMOGLYPHS)
 # The same two maps as C-speed scans for whole replies: `str.translate` looks up every
 # character of a non-ASCII text in a dict (about 40 ns each), where these only stop at a hit.
-_HOMOGLYPH_RE = re.compile("[" + "".join(sorted(HOMOGLYPHS)) + "]")
-_INVISIBLE_SCAN = re.compile("[" + "".join(sorted(INVISIBLE)) + "]")
+_HOMOGLYPH_RE = re.compile("[" + "".join(map(re.escape, sorted(HOMOGLYPHS))) + "]")
+_INVISIBLE_SCAN = re.compile("[" + "".join(map(re.escape, sorted(INVISIBLE))) + "]")
+_GRAPHEME = regex.compile(r"\X")
 
 
 def _homoglyph(m: re.Match[str]) -> str:
     return HOMOGLYPHS[m.group()]
-_GRAPHEME = regex.compile(r"\X")
 
 
 @dataclass(frozen=True, slots=True)
