@@ -42,7 +42,7 @@ TRICKY = [
     "Hola Günduz, you should buy more stocks, ¿vale?",
     "こんにちは！We will definitely have it fixed by Friday 🙏",
     "Mário, write to jo dot smith at gmail dot com\u2028or call",
-    "Mário: dana\u2028@\u2028example.org",  # `\\s` beyond ASCII: no ASCII prefilter
+    "Mário: dana\u2028@\u2028example.org",  # white space beyond ASCII: no ASCII prefilter
     "Ｍário: your call is very important to us, İstanbul",
     "jo.smith\tat\x0bgmail\ndot\rcom, or jo\t@\x0cexample.org",
     "you\x0bshould\tbuy\x0cmore\nstocks",
