@@ -39,14 +39,19 @@ def literal_view(text: str) -> str | None:
 _SPACE_RUN = re.compile(r"[ \t\n\r\x0b\x0c]+")
 
 
-def gate_view(text: str | None) -> str | None:
-    """`text` as pattern prefilters read it (see `pattern.required_literals`): each run of
-    ASCII white space one space, so one literal "to $" stands for "to\\s+\\$" whatever space
-    the reply has there. Most replies are one line with single spaces, and come back as they
-    are."""
-    if text is None or (text.isprintable() and "  " not in text):
+def gate_form(text: str) -> str:
+    """`text` as pattern prefilters read it, and their literals are written (see
+    `pattern.required_literals`): each run of ASCII white space one space, so one literal
+    "to $" stands for "to\\s+\\$" whatever space the reply has there. Most replies are one
+    line with single spaces, and come back as they are."""
+    if text.isprintable() and "  " not in text:
         return text
     return _SPACE_RUN.sub(" ", text)
+
+
+def gate_view(text: str | None) -> str | None:
+    """`gate_form` of a view that may not exist for this draft."""
+    return None if text is None else gate_form(text)
 
 
 # What `\\s` matches beyond ASCII white space (the `regex` module's White_Space); NFKC turns
@@ -174,11 +179,11 @@ class Draft:
 
     @_view
     def gate_text(self) -> str:
-        return gate_view(self.text) or ""
+        return gate_form(self.text)
 
     @_view
     def gate_normalized_text(self) -> str:
-        return gate_view(self.normalized.text) or ""
+        return gate_form(self.normalized.text)
 
     @_view
     def gate_lower(self) -> str | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import regex
 
-from ..draft import Draft
+from ..draft import Draft, gate_form
 from ..literals import LiteralPool
 from ..options import option
 from .base import CompileContext, Hit
@@ -329,7 +329,6 @@ _ASCII_WHITESPACE = " \t\n\r\x0b\x0c"  # what `\s` matches in ASCII text
 # The views prefilters read (`Draft.gate_text`...) write each run of ASCII white space as one
 # space, so there `\s`, `\s+` and `\s{2}` all stand for " ", and literals are written so.
 _ASCII_SPACE = _Info(frozenset({" "}))
-_SPACE_RUN = re.compile(r"[ \t\n\r\x0b\x0c]+")
 # `\d` in ASCII text, one of ten characters: a placeholder while literals are put together,
 # written out as the ten at the end ("to \\d" gives "to 0" ... "to 9").
 _DIGIT = "\ue000"
@@ -397,7 +396,7 @@ def _written(clause: frozenset[str]) -> frozenset[str] | None:
     of digits only ("\\d\\d" gives "00"... "99", one of which is in most replies)."""
     out: set[str] = set()
     for literal in clause:
-        literal = _SPACE_RUN.sub(" ", literal)
+        literal = gate_form(literal)
         pieces = literal.split(_DIGIT)
         if len(pieces) == 1:
             out.add(literal)
